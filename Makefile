@@ -1,0 +1,30 @@
+# Detainer Desk. `make run` and `make test` are the two commands a newcomer needs (see README).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+# Development server on SQLite with tasks in-process and demo data.
+run: $(STAMP)
+	DJANGO_DEBUG=True $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=True $(PY) manage.py seed_demo
+	DJANGO_DEBUG=True $(PY) manage.py runserver 127.0.0.1:8000
+
+# The whole suite. Uses DATABASE_URL / CELERY_BROKER_URL when set (CI sets both), SQLite otherwise.
+test: $(STAMP)
+	DJANGO_DEBUG=True $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache

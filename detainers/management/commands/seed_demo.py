@@ -1,0 +1,99 @@
+"""python manage.py seed_demo [--no-samples]: districts, fax numbers and demo users. Idempotent."""
+
+from datetime import datetime, time, timedelta
+
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.access import Role
+from accounts.models import User
+from precincts.models import FaxNumber, Precinct
+from precincts.services import fax_number_assign, fax_number_retire
+
+# The twelve Boston police districts. Numbers are in the fictional range +1 617 555 0100-0199.
+DISTRICTS = [
+    ("A-1", "Downtown", "Downtown, Beacon Hill, Chinatown, North End", "40 New Sudbury St", "0101"),
+    ("A-7", "East Boston", "East Boston", "69 Paris St", "0107"),
+    ("A-15", "Charlestown", "Charlestown", "20 Vine St", "0115"),
+    ("B-2", "Roxbury", "Roxbury, Mission Hill", "2400 Washington St", "0122"),
+    ("B-3", "Mattapan", "Mattapan, North Dorchester", "1165 Blue Hill Ave", "0133"),
+    ("C-6", "South Boston", "South Boston", "101 W Broadway", "0146"),
+    ("C-11", "Dorchester", "Dorchester", "40 Gibson St", "0151"),
+    ("D-4", "South End", "South End, Back Bay, Fenway", "650 Harrison Ave", "0164"),
+    ("D-14", "Brighton", "Allston, Brighton", "301 Washington St", "0174"),
+    ("E-5", "West Roxbury", "West Roxbury, Roslindale", "1708 Centre St", "0185"),
+    ("E-13", "Jamaica Plain", "Jamaica Plain", "3347 Washington St", "0193"),
+    ("E-18", "Hyde Park", "Hyde Park", "1249 Hyde Park Ave", "0198"),
+]
+# C-11's station line changed during the year: the old number is retired, the new one takes over.
+CHANGED = ("C-11", "0152")
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed for the demo; never used in production
+DEMO_USERS = [
+    ("clerk", Role.CLERK, "B-3"),
+    ("supervisor", Role.SUPERVISOR, None),
+    ("admin", Role.ADMIN, None),
+    ("fax-gateway", Role.GATEWAY, None),
+]
+
+
+def _local_midnight(day) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+class Command(BaseCommand):
+    help = "Load the twelve districts with fax numbers, demo users and (unless --no-samples) sample requests."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-samples", action="store_true", help="Leave out the sample requests.")
+
+    @transaction.atomic
+    def handle(self, *args, no_samples=False, **options):
+        today = timezone.localdate()
+        opened = _local_midnight(today.replace(year=today.year - 3, month=1, day=1))
+        changed_at = _local_midnight(today - timedelta(days=180))
+        for code, name, neighbourhood, address, line in DISTRICTS:
+            precinct, _ = Precinct.objects.update_or_create(
+                code=code, defaults={"name": name, "neighbourhood": neighbourhood, "address": address}
+            )
+            self._give(precinct, f"+1617555{line}", opened, FaxNumber.Kind.STATION)
+        self._change_c11(opened, changed_at)
+        for username, role, precinct_code in DEMO_USERS:
+            self._user(username, role, precinct_code)
+        if not no_samples:
+            self._samples()
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/ as:"))
+        for username, role, precinct_code in DEMO_USERS:
+            where = f" (precinct {precinct_code})" if precinct_code else ""
+            self.stdout.write(f"  {username:<12} password {DEMO_PASSWORD:<14} {role.value}{where}")
+
+    def _give(self, precinct, number, active_from, kind):
+        if not FaxNumber.objects.filter(number=number).exists():
+            fax_number_assign(precinct=precinct, number=number, active_from=active_from, kind=kind)
+
+    def _change_c11(self, opened, changed_at):
+        code, new_line = CHANGED
+        precinct = Precinct.objects.get(code=code)
+        old = FaxNumber.objects.get(number="+16175550151")
+        if old.active_until is None:
+            fax_number_retire(fax_number=old, active_until=changed_at)
+        if not FaxNumber.objects.filter(number=f"+1617555{new_line}").exists():
+            fax_number_assign(
+                precinct=precinct,
+                number=f"+1617555{new_line}",
+                active_from=changed_at,
+                kind=FaxNumber.Kind.DETAINER,
+                note="Replaced +1 617 555 0151 as the district's detainer line.",
+            )
+
+    def _user(self, username, role, precinct_code):
+        user, _ = User.objects.get_or_create(username=username)
+        user.precinct = Precinct.objects.get(code=precinct_code) if precinct_code else None
+        user.is_staff = role == Role.ADMIN
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        user.groups.set([Group.objects.get(name=role.value)])
+
+    def _samples(self):
+        """Sample requests arrive with the intake domain (detainers.models)."""

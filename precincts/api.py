@@ -1,0 +1,113 @@
+"""REST endpoints for precincts and fax numbers (CONTRACT.md). Each view states who may use it."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.access import Role, allow
+
+from . import selectors, services
+from .models import FaxNumber
+from .phone import fax_number_normalise
+from .serializers import (
+    FaxNumberRetireSerializer,
+    FaxNumberSerializer,
+    PrecinctSerializer,
+    ResolveQuerySerializer,
+    ResolveSerializer,
+)
+
+STAFF = (Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
+
+
+def _as_api_error(error: DjangoValidationError, field: str) -> ValidationError:
+    return ValidationError({field: error.messages})
+
+
+class PrecinctList(generics.ListAPIView):
+    """Who: clerks, supervisors, admins. Precincts with their numbers, past and present."""
+
+    permission_classes = [allow(*STAFF)]
+    serializer_class = PrecinctSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.precinct_list()
+
+
+class FaxNumberCreate(APIView):
+    """Who: admins. Give a number to a precinct from `active_from` on."""
+
+    permission_classes = [allow(Role.ADMIN)]
+
+    @extend_schema(request=FaxNumberSerializer, responses={201: FaxNumberSerializer})
+    def post(self, request):
+        incoming = FaxNumberSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        try:
+            fax_number = services.fax_number_assign(
+                precinct=data["precinct"],
+                number=data["number"],
+                active_from=data["active_from"],
+                kind=data.get("kind", FaxNumber.Kind.STATION),
+                note=data.get("note", ""),
+                actor=request.user,
+            )
+        except DjangoValidationError as error:
+            field = "active_from" if error.code == "number_in_use" else "number"
+            raise _as_api_error(error, field) from None
+        return Response(FaxNumberSerializer(fax_number).data, status=status.HTTP_201_CREATED)
+
+
+class FaxNumberRetire(APIView):
+    """Who: admins. End a number's period; the period and the faxes it received stay as they were."""
+
+    permission_classes = [allow(Role.ADMIN)]
+
+    @extend_schema(request=FaxNumberRetireSerializer, responses={200: FaxNumberSerializer})
+    def post(self, request, pk: int):
+        fax_number = get_object_or_404(FaxNumber, pk=pk)
+        incoming = FaxNumberRetireSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            fax_number = services.fax_number_retire(
+                fax_number=fax_number,
+                active_until=incoming.validated_data["active_until"],
+                actor=request.user,
+            )
+        except DjangoValidationError as error:
+            raise _as_api_error(error, "active_until") from None
+        return Response(FaxNumberSerializer(fax_number).data)
+
+
+class FaxNumberResolve(APIView):
+    """Who: clerks, supervisors, admins. Which precinct owned a dialled number at a moment."""
+
+    permission_classes = [allow(*STAFF)]
+
+    @extend_schema(parameters=[ResolveQuerySerializer], responses={200: ResolveSerializer})
+    def get(self, request):
+        query = ResolveQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        at = query.validated_data.get("at") or timezone.now()
+        try:
+            number = fax_number_normalise(query.validated_data["number"])
+        except DjangoValidationError as error:
+            raise _as_api_error(error, "number") from None
+        owner = selectors.fax_number_owner_at(number=number, at=at)
+        return Response(
+            ResolveSerializer(
+                {
+                    "number": number,
+                    "at": at,
+                    "precinct": owner.precinct.code if owner else None,
+                    "fax_number": owner,
+                }
+            ).data
+        )

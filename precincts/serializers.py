@@ -1,0 +1,58 @@
+from django.utils import timezone
+from rest_framework import serializers
+
+from .models import FaxNumber, Precinct
+from .moments import moment_parse
+
+
+class MomentField(serializers.Field):
+    """An ISO 8601 date (the start of that local day) or date-time (naive means local time)."""
+
+    default_error_messages = {"invalid": "{message}"}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", message="Give a date or time as text, e.g. 2024-03-15.")
+        try:
+            return moment_parse(data)
+        except ValueError as error:
+            self.fail("invalid", message=str(error))
+
+    def to_representation(self, value):
+        return timezone.localtime(value).isoformat() if value else None
+
+
+class FaxNumberSerializer(serializers.ModelSerializer):
+    precinct = serializers.SlugRelatedField(slug_field="code", queryset=Precinct.objects.all())
+    number = serializers.CharField(max_length=40, help_text="Any common form; stored as E.164.")
+    display_number = serializers.CharField(read_only=True)
+    active_from = MomentField()
+    active_until = MomentField(read_only=True)
+
+    class Meta:
+        model = FaxNumber
+        fields = ["id", "precinct", "number", "display_number", "kind", "active_from", "active_until", "note"]
+
+
+class FaxNumberRetireSerializer(serializers.Serializer):
+    active_until = MomentField()
+
+
+class PrecinctSerializer(serializers.ModelSerializer):
+    fax_numbers = FaxNumberSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Precinct
+        fields = ["id", "code", "name", "neighbourhood", "address", "active", "fax_numbers"]
+
+
+class ResolveQuerySerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=40)
+    at = MomentField(required=False, help_text="Defaults to now.")
+
+
+class ResolveSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    at = MomentField()
+    precinct = serializers.CharField(allow_null=True, help_text="The owner's code, or null.")
+    fax_number = FaxNumberSerializer(allow_null=True)

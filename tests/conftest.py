@@ -1,0 +1,154 @@
+"""Shared fixtures: the people every test can check access with, and the services the suite needs.
+
+Users: clerk (precinct B-3), other_precinct_clerk (C-11), supervisor, admin, gateway (the fax
+gateway's integration account) and anonymous (no login).
+
+A test that needs a service (PostgreSQL, Redis, a Celery worker) carries its marker;
+outside CI a missing service skips the test, with CI=true it fails it, so a green CI run means every
+integration test ran.
+"""
+
+import os
+from datetime import datetime
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.access import Role
+from accounts.models import User
+from precincts.models import FaxNumber, Precinct
+from precincts.services import fax_number_assign
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PASSWORD = "a-long-test-password"
+
+
+def needs(service: str, available: bool) -> None:
+    if available:
+        return
+    message = f"{service} is not available to this test run"
+    if IN_CI:
+        pytest.fail(f"{message}, and CI=true requires it.")
+    pytest.skip(message)
+
+
+def local(*args) -> datetime:
+    """A moment in the department's time zone: local(2024, 3, 15, 9, 30)."""
+    return timezone.make_aware(datetime(*args), timezone.get_default_timezone())
+
+
+@pytest.fixture(autouse=True)
+def _services_named_by_markers(request):
+    """`@pytest.mark.postgres` needs PostgreSQL; `redis` a broker; `worker` a Celery worker process."""
+    if request.node.get_closest_marker("postgres"):
+        request.getfixturevalue("db")
+        needs("PostgreSQL", connection.vendor == "postgresql")
+
+
+@pytest.fixture
+def b3(db) -> Precinct:
+    precinct = Precinct.objects.create(code="B-3", name="Mattapan", neighbourhood="Mattapan")
+    fax_number_assign(precinct=precinct, number="+1 617 555 0133", active_from=local(2020, 1, 1))
+    return precinct
+
+
+@pytest.fixture
+def c11(db) -> Precinct:
+    precinct = Precinct.objects.create(code="C-11", name="Dorchester", neighbourhood="Dorchester")
+    fax_number_assign(precinct=precinct, number="+1 617 555 0151", active_from=local(2020, 1, 1))
+    return precinct
+
+
+def make_user(username: str, role: Role | None, precinct: Precinct | None = None) -> User:
+    user = User.objects.create_user(username=username, password=PASSWORD, precinct=precinct)
+    if role is not None:
+        user.groups.add(Group.objects.get(name=role.value))
+    if role == Role.ADMIN:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    return user
+
+
+@pytest.fixture
+def clerk(b3) -> User:
+    return make_user("clerk", Role.CLERK, b3)
+
+
+@pytest.fixture
+def other_precinct_clerk(c11) -> User:
+    return make_user("other-clerk", Role.CLERK, c11)
+
+
+@pytest.fixture
+def supervisor(db) -> User:
+    return make_user("supervisor", Role.SUPERVISOR)
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return make_user("admin", Role.ADMIN)
+
+
+@pytest.fixture
+def gateway(db) -> User:
+    return make_user("fax-gateway", Role.GATEWAY)
+
+
+@pytest.fixture
+def nobody(db) -> User:
+    """Signed in, but holding no role."""
+    return make_user("nobody", None)
+
+
+@pytest.fixture
+def people(clerk, other_precinct_clerk, supervisor, admin_user, gateway, nobody) -> dict:
+    return {
+        "anonymous": None,
+        "clerk": clerk,
+        "other_precinct_clerk": other_precinct_clerk,
+        "supervisor": supervisor,
+        "admin": admin_user,
+        "gateway": gateway,
+        "nobody": nobody,
+    }
+
+
+def api_client_for(user: User | None, token: bool = False) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        if token:
+            key, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {key.key}")
+        else:
+            client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def api_as(people):
+    """api_as("supervisor") -> an APIClient logged in as that person (the gateway uses its token)."""
+
+    def client(name: str) -> APIClient:
+        return api_client_for(people[name], token=name == "gateway")
+
+    return client
+
+
+@pytest.fixture
+def page_as(client, people):
+    """page_as("clerk") -> Django's test client logged in as that person."""
+
+    def login(name: str):
+        client.logout()
+        if people[name] is not None:
+            client.force_login(people[name])
+        return client
+
+    return login
+
+
+__all__ = ["FaxNumber", "local", "needs", "make_user"]
