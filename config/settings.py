@@ -198,9 +198,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_TASK_PUBLISH_RETRY = False  # intake must not wait on a dead broker; the sweep catches up
+CELERY_BEAT_SCHEDULE = {
+    "sweep-unrouted": {"task": "detainers.tasks.sweep_unrouted", "schedule": 60.0},
+}
 
 # --- Mail -----------------------------------------------------------------------------------------
+# The address people reach the app at, for links in notification emails.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 CENTRAL_INBOX_EMAIL = env_str("CENTRAL_INBOX_EMAIL", "detainers@localhost")
 CENTRAL_MAILBOX_URL = env_str("CENTRAL_MAILBOX_URL")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "detainer-desk@localhost")

@@ -11,7 +11,9 @@ admin.site.index_title = "Precincts, fax numbers, users and API tokens"
 urlpatterns = [
     path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
+    path("", include("detainers.urls")),
     path("api/v1/", include("precincts.api_urls")),
+    path("api/v1/", include("detainers.api_urls")),
     # Who: any signed-in user or token (the schema names no personal data).
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

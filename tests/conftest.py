@@ -42,6 +42,12 @@ def local(*args) -> datetime:
 
 
 @pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Documents written by a test go to a folder of its own, never into the project."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _services_named_by_markers(request):
     """`@pytest.mark.postgres` needs PostgreSQL; `redis` a broker; `worker` a Celery worker process."""
     if request.node.get_closest_marker("postgres"):

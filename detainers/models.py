@@ -1,0 +1,241 @@
+"""The domain: deliveries as received, their documents, the detainer requests they carry, and the audit trail.
+
+Nothing here is ever hard-deleted: a report counts these rows, and a correction is a new event.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from precincts.models import FaxNumber, Precinct
+
+
+class Channel(models.TextChoices):
+    FAX = "fax", "Fax"
+    EMAIL = "email", "Email"
+
+
+class Source(models.TextChoices):
+    CLERK = "clerk", "Clerk's intake page"
+    GATEWAY = "gateway", "Fax gateway"
+    MAILBOX = "mailbox", "Central mailbox"
+
+
+class NumberMatch(models.TextChoices):
+    OWNED = "owned", "A precinct's number"
+    RETIRED = "retired", "A retired number nobody owned then"
+    UNKNOWN = "unknown", "Not a number of any precinct"
+
+
+class Delivery(models.Model):
+    """One transmission as received: a fax or an email, with where and when it arrived.
+
+    `routed_at` is empty until the delivery is in the central inbox: an unrouted row is the outbox
+    that the routing task and the sweep work through (detainers.routing).
+    """
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    received_at = models.DateTimeField(help_text="When it arrived, as the sender's machine or the clerk says.")
+    logged_at = models.DateTimeField(default=timezone.now, editable=False)
+    precinct = models.ForeignKey(Precinct, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    fax_number = models.ForeignKey(
+        FaxNumber,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+        help_text="The number's period that was active when the fax arrived.",
+    )
+    to_number = models.CharField(max_length=40, blank=True, help_text="Dialled number (E.164 when readable).")
+    number_match = models.CharField(
+        max_length=10,
+        choices=NumberMatch.choices,
+        blank=True,
+        help_text="What the dialled number was at the moment the fax arrived.",
+    )
+    from_address = models.CharField(max_length=320, blank=True, help_text="Sender's number or address.")
+    external_id = models.CharField(
+        max_length=255, blank=True, help_text="The gateway's id or the message's Message-ID."
+    )
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    late_reason = models.TextField(blank=True, help_text="Why it was logged more than 7 days after arrival.")
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    routed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    notice_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        constraints = [
+            # A retried post from the same gateway, or the same message read twice, is one delivery.
+            models.UniqueConstraint(
+                fields=["source", "external_id"], condition=~Q(external_id=""), name="delivery_once_per_source"
+            ),
+        ]
+        indexes = [models.Index(fields=["precinct", "received_at"])]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self) -> str:
+        return self.receipt_number
+
+    @property
+    def receipt_number(self) -> str:
+        """What a clerk writes on the paper fax: DD-2026-000123 (local year of logging, then the id)."""
+        return f"DD-{timezone.localtime(self.logged_at).year}-{self.pk:06d}"
+
+    @property
+    def needs_precinct(self) -> bool:
+        """Flagged in the inbox: nobody can say which precinct's line this came in on."""
+        return self.precinct_id is None and self.channel == Channel.FAX
+
+
+def document_path(document: "Document", filename: str) -> str:
+    # No names or identifiers in paths: the file is found through its row, and only through a view
+    # that checks access.
+    return f"documents/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Document(models.Model):
+    delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="documents")
+    file = models.FileField(upload_to=document_path, max_length=200)
+    name = models.CharField(max_length=255, help_text="The file name as it was sent.")
+    content_type = models.CharField(max_length=100, help_text="Recognised by content, not by the name.")
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.content_type})"
+
+
+class FormType(models.TextChoices):
+    I247A = "I-247A", "I-247A Immigration Detainer – Notice of Action"
+    I247D = "I-247D", "I-247D Immigration Detainer – Request for Voluntary Action (rescinded)"
+    I247N = "I-247N", "I-247N Request for Voluntary Notification of Release (rescinded)"
+    I247X = "I-247X", "I-247X Request for Voluntary Transfer (rescinded)"
+    I203 = "I-203", "I-203 Order to Detain or Release"
+    I200 = "I-200", "I-200 Warrant for Arrest of Alien (administrative)"
+    I205 = "I-205", "I-205 Warrant of Removal/Deportation (administrative)"
+    JUDICIAL = "judicial_warrant", "Judicial warrant"
+    OTHER = "other", "Other or unknown"
+
+
+class ProbableCause(models.TextChoices):
+    """The probable-cause boxes of the I-247A."""
+
+    FINAL_ORDER = "final_order", "Final order of removal"
+    PENDING_PROCEEDINGS = "pending_proceedings", "Pending removal proceedings"
+    BIOMETRIC_MATCH = "biometric_match", "Biometric match and database records"
+    STATEMENTS = "statements", "Statements to an immigration officer or other evidence"
+    NONE_MARKED = "none_marked", "No box ticked"
+
+
+class Disposition(models.TextChoices):
+    """Outcomes under Massachusetts law (Lunn v. Commonwealth) and the city's Trust Act.
+
+    There is deliberately no "held" or "transferred on a civil detainer": such a case is a
+    legal-review flag, not an ordinary outcome.
+    """
+
+    NOT_ACTED_UPON = "not_acted_upon", "Not acted upon (civil detainer)"
+    NOT_IN_CUSTODY = "not_in_custody", "Subject not in custody when received"
+    RELEASED = "released_before_arraignment", "Released before arraignment (bail or personal recognizance)"
+    TO_COURT = "transferred_to_court", "Transferred to court, no further custody"
+    NOTIFICATION = "notification_no_information", "Notification request, no information given"
+    JUDICIAL = "judicial_warrant_referred", "Judicial criminal warrant, referred (counted separately)"
+    CANCELLED = "cancelled_by_agency", "Cancelled or superseded by the agency"
+    DUPLICATE = "duplicate", "Duplicate of an earlier request"
+    NOT_A_DETAINER = "not_a_detainer", "Not a detainer request"
+
+
+class DetainerRequest(models.Model):
+    """What is counted: one request from the agency, carried by a delivery."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "Received, not yet in the central inbox"
+        UNREVIEWED = "unreviewed", "In the central inbox, awaiting review"
+        REVIEWED = "reviewed", "Reviewed"
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="requests")
+    document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    form_type = models.CharField(max_length=20, choices=FormType.choices, blank=True)
+    form_date = models.DateField(null=True, blank=True)
+    subject_id = models.CharField("Subject ID", max_length=40, blank=True, db_index=True)
+    event_number = models.CharField("Event #", max_length=40, blank=True, db_index=True)
+    a_number = models.CharField("File No / A-number", max_length=20, blank=True, db_index=True)
+    subject_name = models.CharField(max_length=200, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    citizenship = models.CharField(max_length=100, blank=True)
+    sex = models.CharField(max_length=20, blank=True)
+    probable_cause = models.CharField(max_length=30, choices=ProbableCause.choices, blank=True)
+    notify_before_release = models.BooleanField(null=True, blank=True)
+    hold_up_to_48_hours = models.BooleanField(null=True, blank=True)
+    disposition = models.CharField(max_length=40, choices=Disposition.choices, blank=True, db_index=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
+    )
+    duplicate_reason = models.CharField(max_length=200, blank=True)
+    duplicate_check_dismissed = models.BooleanField(
+        default=False, help_text="A reviewer undid an automatic duplicate link; do not link again."
+    )
+    legal_review = models.BooleanField(default=False, help_text="Needs legal review (e.g. held or transferred).")
+    legal_review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        # Never the subject's name: this string ends up in logs and admin messages.
+        return f"Request {self.pk}"
+
+    @property
+    def status(self) -> str:
+        if self.disposition:
+            return self.Status.REVIEWED
+        return self.Status.UNREVIEWED if self.delivery.routed_at else self.Status.NEW
+
+
+class InboxEntry(models.Model):
+    """A delivery's place in the central inbox. One per delivery, whatever the routing retries do."""
+
+    delivery = models.OneToOneField(Delivery, on_delete=models.PROTECT, related_name="inbox_entry")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "inbox entries"
+
+
+class Event(models.Model):
+    """The audit trail: who changed what, when, with old and new values. Written with the change."""
+
+    delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    request = models.ForeignKey(
+        DetainerRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=40)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    changes = models.JSONField(default=dict, blank=True, help_text="{field: [old, new]}")
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,81 @@
+"""Moving accepted deliveries into the central inbox, exactly once, and announcing each one once.
+
+Both steps claim their row with a conditional UPDATE inside a transaction, so whichever worker,
+retry or sweep gets there first wins and every other attempt finds nothing to do. A worker that dies
+mid-way rolls its transaction back, and the sweep picks the delivery up again.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from .audit import event_record
+from .models import Delivery, InboxEntry
+
+logger = logging.getLogger(__name__)
+
+SWEEP_AFTER = timedelta(seconds=30)
+SWEEP_BATCH = 500
+
+
+def delivery_route(*, delivery_id: int) -> bool:
+    """Put the delivery in the central inbox. True if this call did it, False if it was already done."""
+    with transaction.atomic():
+        claimed = Delivery.objects.filter(pk=delivery_id, routed_at__isnull=True).update(routed_at=timezone.now())
+        if claimed != 1:
+            return False
+        delivery = Delivery.objects.get(pk=delivery_id)
+        InboxEntry.objects.create(delivery=delivery)
+        event_record(action="routed", delivery=delivery, changes={"routed_at": (None, delivery.routed_at)})
+    logger.info("delivery %s routed to the central inbox", delivery_id)
+    return True
+
+
+def delivery_send_notice(*, delivery_id: int) -> bool:
+    """Email CENTRAL_INBOX_EMAIL once about a routed delivery. No personal data in the subject."""
+    with transaction.atomic():
+        claimed = Delivery.objects.filter(
+            pk=delivery_id, routed_at__isnull=False, notice_sent_at__isnull=True
+        ).update(notice_sent_at=timezone.now())
+        if claimed != 1:
+            return False
+        delivery = Delivery.objects.select_related("precinct").get(pk=delivery_id)
+        # Sent inside the transaction: if sending fails the claim is rolled back and a retry sends it.
+        send_mail(**notice_message(delivery), fail_silently=False)
+        event_record(action="notice_sent", delivery=delivery, changes={"notice_sent_at": (None, delivery.notice_sent_at)})
+    return True
+
+
+def notice_message(delivery: Delivery) -> dict:
+    where = delivery.precinct.code if delivery.precinct else "unknown precinct"
+    received = timezone.localtime(delivery.received_at)
+    first_request = delivery.requests.order_by("pk").first()
+    path = reverse("inbox-item", args=[first_request.pk]) if first_request else reverse("inbox")
+    link = f"{settings.SITE_URL.rstrip('/')}{path}"
+    return {
+        "subject": f"[Detainer Desk] {delivery.receipt_number} received ({delivery.get_channel_display()}, {where})",
+        "message": (
+            f"A {delivery.get_channel_display().lower()} was received and is in the central inbox.\n\n"
+            f"Receipt number: {delivery.receipt_number}\n"
+            f"Precinct: {where}\n"
+            f"Received: {received:%Y-%m-%d %H:%M %Z}\n"
+            f"Review it: {link}\n"
+        ),
+        "from_email": settings.DEFAULT_FROM_EMAIL,
+        "recipient_list": [settings.CENTRAL_INBOX_EMAIL],
+    }
+
+
+def deliveries_pending(*, older_than: timedelta = SWEEP_AFTER) -> list[int]:
+    """Ids of deliveries that should be in the inbox (or announced) by now and are not."""
+    cutoff = timezone.now() - older_than
+    unrouted = Delivery.objects.filter(routed_at__isnull=True, logged_at__lt=cutoff)
+    unannounced = Delivery.objects.filter(routed_at__lt=cutoff, notice_sent_at__isnull=True)
+    ids = list(unrouted.values_list("pk", flat=True)[:SWEEP_BATCH])
+    ids += list(unannounced.values_list("pk", flat=True)[:SWEEP_BATCH])
+    return sorted(set(ids))

@@ -1,0 +1,34 @@
+"""Celery tasks: another entry point. They take ids, call a service, and own the retries."""
+
+import logging
+
+from celery import shared_task
+
+from . import routing
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(Exception,),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+)
+def route_delivery(self, delivery_id: int) -> None:
+    """Route one delivery and send its notice. Safe to run any number of times."""
+    routing.delivery_route(delivery_id=delivery_id)
+    routing.delivery_send_notice(delivery_id=delivery_id)
+
+
+@shared_task
+def sweep_unrouted() -> int:
+    """Beat, every minute: re-enqueue what routing has not finished 30 seconds after it was accepted."""
+    pending = routing.deliveries_pending()
+    for delivery_id in pending:
+        route_delivery.apply_async((delivery_id,))
+    if pending:
+        logger.info("sweep re-enqueued %d deliveries", len(pending))
+    return len(pending)

@@ -1,0 +1,45 @@
+"""Test data: documents as real files of each kind, and deliveries made through the intake service."""
+
+import io
+
+from django.utils import timezone
+from PIL import Image
+from pypdf import PdfWriter
+
+from detainers.intake import IncomingFile, delivery_receive
+from detainers.models import Channel, Source
+
+
+def pdf_bytes(pages: int = 1) -> bytes:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=612, height=792)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def image_bytes(kind: str = "TIFF", pages: int = 1) -> bytes:
+    """A fax-like bilevel page (TIFF may hold several), or a PNG/JPEG scan."""
+    frames = [Image.new("1" if kind == "TIFF" else "L", (1728, 200), color=1 if kind == "TIFF" else 255)] * pages
+    out = io.BytesIO()
+    if kind == "TIFF":
+        frames[0].save(out, format="TIFF", save_all=True, append_images=frames[1:], compression="group4")
+    else:
+        frames[0].save(out, format=kind)
+    return out.getvalue()
+
+
+def fax_received(*, to_number="+16175550133", received_at=None, gateway_id="", actor=None, content=None, **extra):
+    """A fax reported by the gateway, through the one intake service."""
+    return delivery_receive(
+        channel=Channel.FAX,
+        source=Source.GATEWAY,
+        received_at=received_at or timezone.now(),
+        files=[IncomingFile("fax.pdf", pdf_bytes() if content is None else content)],
+        to_number=to_number,
+        from_address="+12025550100",
+        external_id=gateway_id,
+        actor=actor,
+        **extra,
+    ).delivery
