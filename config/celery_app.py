@@ -9,3 +9,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("detainer_desk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_configure.connect
+def _in_process_without_a_broker(sender, **kwargs):
+    # With no CELERY_BROKER_URL tasks run in-process (make run); Celery would still open a
+    # connection to its default broker, amqp://localhost, so give it the in-memory transport.
+    from django.conf import settings
+
+    if not settings.CELERY_BROKER_URL:
+        sender.conf.broker_url = "memory://localhost/"

@@ -110,6 +110,9 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # An unreachable database host fails a request in seconds instead of holding a worker.
+        DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 elif DEBUG:
     DATABASES = {
         "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}
@@ -198,7 +201,8 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_TASK_PUBLISH_RETRY = False  # intake must not wait on a dead broker; the sweep catches up
+# The sweep re-enqueues deliveries still unrouted this long after they were accepted.
+ROUTING_SWEEP_AFTER_SECONDS = 30
 CELERY_BEAT_SCHEDULE = {
     "sweep-unrouted": {"task": "detainers.tasks.sweep_unrouted", "schedule": 60.0},
 }
@@ -220,7 +224,10 @@ if EMAIL_URL:
         )
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = _mail.hostname or "localhost"
-    EMAIL_PORT = _mail.port or 25
+    try:
+        EMAIL_PORT = _mail.port or 25
+    except ValueError:
+        raise ImproperlyConfigured("EMAIL_URL has a port that is not a number.") from None
     EMAIL_HOST_USER = unquote(_mail.username or "")
     EMAIL_HOST_PASSWORD = unquote(_mail.password or "")
     EMAIL_USE_TLS = _mail.scheme == "smtp+tls"

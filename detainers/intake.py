@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 LATE_AFTER = timedelta(days=7)
 CLOCK_SKEW = timedelta(minutes=5)
+QUICK_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,9 @@ def _enqueue_routing(delivery_id: int) -> None:
     from .tasks import route_delivery
 
     try:
-        route_delivery.apply_async((delivery_id,), retry=False)
+        # One quick reconnect (a broker that restarted leaves a stale connection), no more: intake
+        # must not wait on a dead broker.
+        route_delivery.apply_async((delivery_id,), retry=True, retry_policy=QUICK_RETRY)
     except Exception:  # noqa: BLE001 - the broker is down; the sweep routes the delivery later
         logger.warning("routing of delivery %s not enqueued (broker unavailable); the sweep will route it", delivery_id)
 

@@ -19,7 +19,6 @@ from .models import Delivery, InboxEntry
 
 logger = logging.getLogger(__name__)
 
-SWEEP_AFTER = timedelta(seconds=30)
 SWEEP_BATCH = 500
 
 
@@ -71,9 +70,9 @@ def notice_message(delivery: Delivery) -> dict:
     }
 
 
-def deliveries_pending(*, older_than: timedelta = SWEEP_AFTER) -> list[int]:
+def deliveries_pending() -> list[int]:
     """Ids of deliveries that should be in the inbox (or announced) by now and are not."""
-    cutoff = timezone.now() - older_than
+    cutoff = timezone.now() - timedelta(seconds=settings.ROUTING_SWEEP_AFTER_SECONDS)
     unrouted = Delivery.objects.filter(routed_at__isnull=True, logged_at__lt=cutoff)
     unannounced = Delivery.objects.filter(routed_at__lt=cutoff, notice_sent_at__isnull=True)
     ids = list(unrouted.values_list("pk", flat=True)[:SWEEP_BATCH])

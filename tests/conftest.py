@@ -23,6 +23,8 @@ from accounts.models import User
 from precincts.models import FaxNumber, Precinct
 from precincts.services import fax_number_assign
 
+from . import processes
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PASSWORD = "a-long-test-password"
 
@@ -48,11 +50,91 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _tasks_in_process():
+    """Tasks run in the test's own process unless the test asks for the `worker` fixture."""
+    from config.celery_app import app
+
+    app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
 def _services_named_by_markers(request):
     """`@pytest.mark.postgres` needs PostgreSQL; `redis` a broker; `worker` a Celery worker process."""
     if request.node.get_closest_marker("postgres"):
         request.getfixturevalue("db")
         needs("PostgreSQL", connection.vendor == "postgresql")
+    if request.node.get_closest_marker("redis"):
+        needs("A Redis broker (CELERY_BROKER_URL)", bool(os.environ.get("CELERY_BROKER_URL")))
+
+
+# --- Real processes: a private Redis, an SMTP sink, a Celery worker (see tests/processes.py) ---------
+
+
+@pytest.fixture(scope="session")
+def private_redis(tmp_path_factory):
+    """A redis-server of the test run's own, so a test may stop and start it."""
+    server = processes.RedisServer(tmp_path_factory.mktemp("redis"))
+    needs("redis-server", server.binary is not None)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_sink():
+    sink = processes.SmtpSink()
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+def point_celery_at(url: str | None) -> None:
+    """Make this test process publish to `url` (the worker fixture's broker); None restores it.
+
+    broker_write_url, because Celery lets the CELERY_BROKER_URL variable override broker_url."""
+    from config.celery_app import app
+
+    app.conf.broker_write_url = url
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, private_redis, smtp_sink, tmp_path_factory):
+    """`celery -A config worker` against the test database and the private Redis."""
+    with django_db_blocker.unblock():
+        settings_dict = connection.settings_dict
+        needs("PostgreSQL (a worker process cannot share an SQLite test database)", connection.vendor == "postgresql")
+    worker = processes.CeleryWorker(
+        env={
+            "DJANGO_DEBUG": "True",
+            "DATABASE_URL": processes.database_url(settings_dict),
+            "CELERY_BROKER_URL": private_redis.url,
+            "EMAIL_URL": smtp_sink.url,
+            "MEDIA_ROOT": str(tmp_path_factory.mktemp("worker-media")),
+        },
+        log_path=tmp_path_factory.mktemp("worker") / "worker.log",
+    )
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def worker(celery_worker_process, private_redis, smtp_sink, transactional_db, settings):
+    """A running worker for this test; the test process publishes to the same broker."""
+    settings.CELERY_BROKER_URL = private_redis.url
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    point_celery_at(private_redis.url)
+    from config.celery_app import app
+
+    app.conf.task_always_eager = False
+    smtp_sink.messages.clear()
+    if celery_worker_process.process.poll() is not None:
+        celery_worker_process.start()
+    yield celery_worker_process
+    app.conf.task_always_eager = True
+    point_celery_at(None)
 
 
 @pytest.fixture
@@ -158,3 +240,26 @@ def page_as(client, people):
 
 
 __all__ = ["FaxNumber", "local", "needs", "make_user"]
+
+
+# --- What ran against which services: printed at the end of every run (CI reads it) ----------------
+
+_ran: dict[str, int] = {"passed": 0, "postgres": 0, "redis": 0, "worker": 0, "imap": 0, "browser": 0}
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" and report.passed:
+        _ran["passed"] += 1
+        for marker in ("postgres", "redis", "worker", "imap", "browser"):
+            if marker in report.keywords:
+                _ran[marker] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    database = connection.vendor if connection.settings_dict else "none"
+    broker = "redis" if os.environ.get("CELERY_BROKER_URL") else "in-process"
+    terminalreporter.write_line(
+        f"services: database={database} broker={broker} | passed {_ran['passed']} tests, of which "
+        f"{_ran['postgres']} PostgreSQL-only, {_ran['redis']} against Redis, {_ran['worker']} with a real "
+        f"Celery worker (and its own Redis), {_ran['imap']} against an IMAP server, {_ran['browser']} in a browser"
+    )

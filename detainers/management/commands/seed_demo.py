@@ -1,13 +1,19 @@
 """python manage.py seed_demo [--no-samples]: districts, fax numbers and demo users. Idempotent."""
 
+import random
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts.access import Role
+from detainers import routing, triage
+from detainers.documents import FAX_TYPES
+from detainers.intake import IncomingFile, delivery_receive
+from detainers.models import Channel, Source
 from accounts.models import User
 from precincts.models import FaxNumber, Precinct
 from precincts.services import fax_number_assign, fax_number_retire
@@ -29,6 +35,12 @@ DISTRICTS = [
 ]
 # C-11's station line changed during the year: the old number is retired, the new one takes over.
 CHANGED = ("C-11", "0152")
+SAMPLE_COUNT = 120
+# A one-page PDF that says what it is; every sample carries it.
+SAMPLE_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed for the demo; never used in production
 DEMO_USERS = [
     ("clerk", Role.CLERK, "B-3"),
@@ -96,4 +108,47 @@ class Command(BaseCommand):
         user.groups.set([Group.objects.get(name=role.value)])
 
     def _samples(self):
-        """Sample requests arrive with the intake domain (detainers.models)."""
+        """A year of invented requests through the real intake, routing and triage services."""
+        supervisor = User.objects.get(username="supervisor")
+        numbers = list(FaxNumber.objects.select_related("precinct"))
+        rng = random.Random(2024)  # the same samples every time: seeding twice changes nothing
+        now = timezone.now()
+        created = 0
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            for index in range(SAMPLE_COUNT):
+                received_at = now - timedelta(days=rng.uniform(0.02, 365), minutes=rng.randint(0, 600))
+                line = rng.choice(numbers)
+                by_email = index % 5 == 0
+                result = delivery_receive(
+                    channel=Channel.EMAIL if by_email else Channel.FAX,
+                    source=Source.MAILBOX if by_email else Source.GATEWAY,
+                    received_at=received_at,
+                    files=[IncomingFile("detainer.pdf", SAMPLE_PDF)],
+                    to_number="" if by_email else line.number,
+                    from_address="ero-boston@ice.example.invalid" if by_email else "+12025550100",
+                    external_id=f"demo-sample-{index:04d}",
+                    allowed_types=FAX_TYPES,
+                )
+                if not result.created:
+                    continue
+                created += 1
+                routing.delivery_route(delivery_id=result.delivery.pk)
+                routing.delivery_send_notice(delivery_id=result.delivery.pk)
+                self._triage_sample(result.delivery, index, rng, supervisor)
+        self.stdout.write(f"{created} sample requests added ({SAMPLE_COUNT} in the demo set).")
+
+    def _triage_sample(self, delivery, index, rng, supervisor):
+        request = delivery.requests.get()
+        changes = {
+            "form_type": rng.choice(["I-247A"] * 8 + ["I-200", "I-205", "judicial_warrant"]),
+            "event_number": f"BOS{2400000 + index * 7}",
+            "subject_id": f"{350000000 + index * 13}",
+            "subject_name": f"SAMPLE PERSON {index:03d}",  # invented; clearly not a real name
+            "form_date": timezone.localtime(delivery.received_at).date(),
+            "probable_cause": rng.choice(["final_order", "pending_proceedings", "biometric_match", "statements"]),
+        }
+        if index % 3:  # two in three are reviewed already
+            changes["disposition"] = rng.choice(
+                ["not_acted_upon"] * 6 + ["not_in_custody", "released_before_arraignment", "transferred_to_court"]
+            )
+        triage.request_triage(request_id=request.pk, actor=supervisor, changes=changes)
