@@ -1,27 +1,465 @@
-from django.contrib import admin
+"""Who: admins. Precincts and the history of their fax numbers.
 
+History is never rewritten: an existing period is read-only (only its note may be edited), a number
+is added only through services.fax_number_assign and ended only through services.fax_number_retire,
+and nothing here can be deleted.
+"""
+
+import re
+from datetime import datetime, time
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers, widgets
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Prefetch, Q
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+
+from . import services
 from .models import FaxNumber, Precinct
+from .phone import fax_number_normalise
+
+ASSIGNMENT_FIELDS = ("number", "kind", "active_from", "note")
 
 
-class FaxNumberInline(admin.TabularInline):
+def _as_fax_number(text: str) -> str | None:
+    """The E.164 form of `text` if it reads as a phone number, else None (another search)."""
+    try:
+        return fax_number_normalise(text)
+    except ValidationError:
+        return None
+
+
+def _local(moment: datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z") if moment else "—"
+
+
+def _status(fax_number: FaxNumber, now: datetime) -> str:
+    if fax_number.is_active_at(now):
+        return "active"
+    return "not yet active" if fax_number.active_from > now else "retired"
+
+
+class _Rehearsal(Exception):
+    """Raised to roll a rehearsal back."""
+
+
+def fax_number_assign_rehearse(assignments: list[dict]) -> list[ValidationError | None]:
+    """Run services.fax_number_assign for each assignment, in order, and undo it all.
+
+    Forms call this while validating so that the service's own rules (normalising, one owner at a
+    time) decide, and its message lands on the form; the real write happens once the whole page is
+    valid. Rows, locks and on_commit callbacks of the rehearsal are rolled back with its savepoint.
+    """
+    errors: list[ValidationError | None] = []
+    try:
+        with transaction.atomic():
+            for assignment in assignments:
+                try:
+                    services.fax_number_assign(**assignment)
+                except ValidationError as error:
+                    errors.append(error)
+                else:
+                    errors.append(None)
+            raise _Rehearsal
+    except _Rehearsal:
+        pass
+    return errors
+
+
+class LocalMomentField(forms.SplitDateTimeField):
+    """A date and an optional time in the department's zone; a date alone means its midnight."""
+
+    widget = widgets.AdminSplitDateTime
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "help_text",
+            f"Local time ({timezone.get_default_timezone_name()}). "
+            "Leave the time empty for the start of the day.",
+        )
+        super().__init__(require_all_fields=False, **kwargs)
+        self.fields[1].required = False
+
+    def compress(self, data_list):
+        if data_list and data_list[0] and data_list[1] in self.empty_values:
+            data_list = [data_list[0], time.min]
+        return super().compress(data_list)
+
+
+class FaxNumberAssignForm(forms.ModelForm):
+    """A new period for a number. It is never saved by the form itself, only by the service."""
+
+    number = forms.CharField(
+        max_length=40, help_text="Any common form, e.g. (617) 555-0133; stored as +16175550133."
+    )
+    active_from = LocalMomentField(label="Active from")
+
+    class Meta:
+        model = FaxNumber
+        fields = ASSIGNMENT_FIELDS
+
+    def clean_number(self) -> str:
+        return fax_number_normalise(self.cleaned_data["number"])
+
+    def assignment(self) -> dict:
+        return {name: self.cleaned_data[name] for name in ASSIGNMENT_FIELDS}
+
+    def save(self, commit=True):
+        if commit:
+            raise TypeError("Fax numbers are saved through precincts.services.fax_number_assign.")
+        return super().save(commit=False)
+
+
+class FaxNumberAddForm(FaxNumberAssignForm):
+    """The FaxNumber add page: the same, with the precinct chosen on the form."""
+
+    class Meta(FaxNumberAssignForm.Meta):
+        fields = ("precinct", *ASSIGNMENT_FIELDS)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            [error] = fax_number_assign_rehearse(
+                [{"precinct": cleaned["precinct"], **self.assignment()}]
+            )
+            if error is not None:
+                self.add_error("number", error)
+        return cleaned
+
+
+class FaxNumberAssignFormSet(BaseInlineFormSet):
+    """New numbers typed on a precinct's page, checked together (two rows may not clash either)."""
+
+    actor = None
+
+    def clean(self):
+        super().clean()
+        ready = [form for form in self.extra_forms if form.has_changed() and not form.errors]
+        errors = fax_number_assign_rehearse(
+            [{"precinct": self.instance, **form.assignment()} for form in ready]
+        )
+        for form, error in zip(ready, errors, strict=True):
+            if error is not None:
+                form.add_error("number", error)
+
+    def save_new(self, form, commit=True):
+        return services.fax_number_assign(
+            precinct=self.instance, actor=self.actor, **form.assignment()
+        )
+
+
+class FaxNumberRetireForm(forms.Form):
+    active_until = LocalMomentField(label="Retire at")
+
+
+class FaxNumberHistoryInline(admin.TabularInline):
+    """Every period the precinct's numbers had, past, present and planned. Read-only.
+
+    Each row starts with the number as people write it, (617) 555-0133, and a link to its page.
+    """
+
     model = FaxNumber
-    extra = 0
-    fields = ("number", "kind", "active_from", "active_until", "note")
+    verbose_name = "fax number period"
+    verbose_name_plural = "Fax numbers, whole history (retire a number from its own page)"
+    fields = ("kind", "active_from", "active_until", "status", "note")
     readonly_fields = fields
+    ordering = ("active_from", "number")
+    extra = 0
     can_delete = False
+    show_change_link = True
+
+    @admin.display(description="Status now")
+    def status(self, fax_number: FaxNumber) -> str:
+        return _status(fax_number, timezone.now())
 
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class FaxNumberAssignInline(admin.TabularInline):
+    """Blank rows for giving the precinct a number; saved through the service."""
+
+    model = FaxNumber
+    form = FaxNumberAssignForm
+    formset = FaxNumberAssignFormSet
+    verbose_name = "new fax number"
+    verbose_name_plural = "Give this precinct a fax number"
+    fields = ASSIGNMENT_FIELDS
+    extra = 1
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
+
 
 @admin.register(Precinct)
 class PrecinctAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "neighbourhood", "active")
+    """Who: admins. Precincts are never deleted; one that closes is marked inactive."""
+
+    list_display = ("code", "name", "neighbourhood", "active", "fax_numbers_now")
+    list_filter = ("active",)
     search_fields = ("code", "name", "neighbourhood")
-    inlines = [FaxNumberInline]
+    search_help_text = "Code, name, neighbourhood, or a fax number it ever had, in any form."
+    inlines = [FaxNumberHistoryInline, FaxNumberAssignInline]
+
+    def get_queryset(self, request):
+        periods = FaxNumber.objects.order_by("active_from", "number")
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("fax_numbers", queryset=periods))
+        )
+
+    def get_inlines(self, request, obj):
+        # A new precinct is saved first; its numbers are added on its own page afterwards.
+        return self.inlines if obj is not None else []
+
+    def get_search_results(self, request, queryset, search_term):
+        e164 = _as_fax_number(search_term)
+        if e164 is not None:
+            return queryset.filter(fax_numbers__number=e164), True
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="Fax numbers now")
+    def fax_numbers_now(self, precinct: Precinct) -> str:
+        now = timezone.now()
+        current = [
+            period.display_number
+            for period in precinct.fax_numbers.all()
+            if period.is_active_at(now)
+        ]
+        return ", ".join(current) or "—"
+
+    def save_formset(self, request, form, formset, change):
+        if not isinstance(formset, FaxNumberAssignFormSet):
+            return super().save_formset(request, form, formset, change)
+        formset.actor = request.user
+        try:
+            formset.save()
+        except ValidationError as error:
+            # Someone took the number between validation and saving; nothing of it was written.
+            messages.error(request, f"A fax number was not added: {' '.join(error.messages)}")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = "status now"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("active", "Active"), ("retired", "Retired"), ("upcoming", "Not yet active")]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "active":
+            return queryset.filter(active_from__lte=now).filter(
+                Q(active_until__isnull=True) | Q(active_until__gt=now)
+            )
+        if self.value() == "retired":
+            return queryset.filter(active_until__lte=now)
+        if self.value() == "upcoming":
+            return queryset.filter(active_from__gt=now)
+        return queryset
 
 
 @admin.register(FaxNumber)
 class FaxNumberAdmin(admin.ModelAdmin):
-    list_display = ("number", "precinct", "kind", "active_from", "active_until")
+    """Who: admins. A period is added, retired and annotated; never moved, never deleted."""
+
+    list_display = (
+        "display_number",
+        "precinct_code",
+        "kind",
+        "active_from",
+        "active_until",
+        "status",
+    )
+    list_filter = (StatusFilter, "kind", "precinct")
     list_select_related = ("precinct",)
+    search_fields = ("number", "precinct__code", "note")
+    search_help_text = (
+        "A number in any form, e.g. (617) 555-0133 or +1 617 555 0133; or a precinct code."
+    )
+    actions = ["retire_selected"]
+    add_fields = ("precinct", *ASSIGNMENT_FIELDS)
+    change_fields = (
+        "display_number",
+        "precinct",
+        "kind",
+        "active_from",
+        "active_until",
+        "status",
+        "note",
+        "created_at",
+        "created_by",
+        "retired_by",
+        "history",
+    )
+
+    # --- Columns and read-only fields -----------------------------------------------------------
+    @admin.display(description="Number", ordering="number")
+    def display_number(self, fax_number: FaxNumber) -> str:
+        return fax_number.display_number
+
+    @admin.display(description="Precinct", ordering="precinct__code")
+    def precinct_code(self, fax_number: FaxNumber) -> str:
+        return fax_number.precinct.code
+
+    @admin.display(description="Status now")
+    def status(self, fax_number: FaxNumber) -> str:
+        return _status(fax_number, timezone.now())
+
+    @admin.display(description="History of this number, in every precinct")
+    def history(self, fax_number: FaxNumber) -> str:
+        now = timezone.now()
+        periods = FaxNumber.objects.filter(number=fax_number.number).select_related("precinct")
+        rows = [
+            {
+                "period": period,
+                "active_from": _local(period.active_from),
+                "active_until": _local(period.active_until),
+                "status": _status(period, now),
+            }
+            for period in periods.order_by("active_from")
+        ]
+        context = {"rows": rows, "current": fax_number}
+        return render_to_string("admin/precincts/faxnumber/_history.html", context)
+
+    # --- Add and change -------------------------------------------------------------------------
+    def get_fields(self, request, obj=None):
+        return self.change_fields if obj is not None else self.add_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return tuple(name for name in self.change_fields if name != "note")
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = FaxNumberAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["note"])  # the note is the one thing a period lets you edit
+            return
+        try:
+            saved = services.fax_number_assign(
+                precinct=form.cleaned_data["precinct"], actor=request.user, **form.assignment()
+            )
+        except ValidationError as error:
+            # Someone took the number between validation and saving; nothing was written.
+            messages.error(request, f"The number was not added: {' '.join(error.messages)}")
+            return
+        for field in FaxNumber._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(saved, field.attname))
+        obj._state.adding, obj._state.db = False, saved._state.db
+
+    def log_addition(self, request, obj, message):
+        if obj.pk is not None:
+            return super().log_addition(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.pk is None:
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_add(request, obj, post_url_continue)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # --- Search ---------------------------------------------------------------------------------
+    def get_search_results(self, request, queryset, search_term):
+        """A term that reads as a phone number finds exactly that number, however it was typed."""
+        e164 = _as_fax_number(search_term)
+        if e164 is not None:
+            return queryset.filter(number=e164), False
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        digits = re.sub(r"\D", "", search_term)
+        if len(digits) >= 4:  # part of a number typed with punctuation, e.g. 555-0133
+            found = found | queryset.filter(number__contains=digits)
+        return found, may_have_duplicates
+
+    # --- Retiring -------------------------------------------------------------------------------
+    def get_urls(self):
+        retire = self.admin_site.admin_view(self.retire_view)
+        name = f"{self.opts.app_label}_{self.opts.model_name}_retire"
+        return [path("<path:object_id>/retire/", retire, name=name), *super().get_urls()]
+
+    @admin.action(description="Retire selected fax numbers…", permissions=["change"])
+    def retire_selected(self, request, queryset):
+        return self._retire_page(request, list(queryset.select_related("precinct")), done_url=None)
+
+    def retire_view(self, request, object_id):
+        fax_number = self.get_object(request, unquote(object_id))
+        if fax_number is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_change_permission(request, fax_number):
+            raise PermissionDenied
+        done_url = reverse("admin:precincts_faxnumber_change", args=[fax_number.pk])
+        return self._retire_page(request, [fax_number], done_url=done_url)
+
+    def _retire_page(self, request, fax_numbers: list[FaxNumber], *, done_url: str | None):
+        """Ask for the moment, retire each number through the service, report what it refused.
+
+        `done_url` None means the page was reached through the changelist action.
+        """
+        initial = {"active_until": timezone.localtime().replace(second=0, microsecond=0)}
+        form = FaxNumberRetireForm(
+            request.POST if "apply" in request.POST else None, initial=initial
+        )
+        if form.is_valid():
+            refused = self._retire(request, fax_numbers, form.cleaned_data["active_until"])
+            if not refused:
+                return HttpResponseRedirect(done_url) if done_url else None
+            for fax_number, error in refused:
+                form.add_error(None, f"{fax_number.display_number}: {' '.join(error.messages)}")
+            fax_numbers = [fax_number for fax_number, _ in refused]
+        now = timezone.now()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Retire fax numbers",
+            "opts": self.opts,
+            "form": form,
+            "media": self.media + form.media,
+            "rows": [
+                (number, _status(number, now), _local(number.active_from)) for number in fax_numbers
+            ],
+            "action": None if done_url else "retire_selected",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "cancel_url": done_url or reverse("admin:precincts_faxnumber_changelist"),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/precincts/faxnumber/retire.html", context)
+
+    def _retire(
+        self, request, fax_numbers, active_until
+    ) -> list[tuple[FaxNumber, ValidationError]]:
+        refused = []
+        for fax_number in fax_numbers:
+            try:
+                services.fax_number_retire(
+                    fax_number=fax_number, active_until=active_until, actor=request.user
+                )
+            except ValidationError as error:
+                refused.append((fax_number, error))
+                continue
+            done = (
+                f"{fax_number.display_number} ({fax_number.precinct.code}) "
+                f"retired at {_local(active_until)}."
+            )
+            self.log_change(request, fax_number, done)
+            messages.success(request, done)
+        return refused

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
@@ -23,6 +24,23 @@ from .serializers import (
 )
 
 STAFF = (Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
+
+
+class MomentFieldSchema(OpenApiSerializerFieldExtension):
+    """MomentField in the schema: a date or date-time in, a local date-time with offset out."""
+
+    target_class = "precincts.serializers.MomentField"
+    match_subclasses = True  # QueryMomentField too
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "response":
+            return {"type": "string", "format": "date-time"}
+        return {
+            "anyOf": [
+                {"type": "string", "format": "date"},
+                {"type": "string", "format": "date-time"},
+            ]
+        }
 
 
 def _as_api_error(error: DjangoValidationError, field: str) -> ValidationError:

@@ -1,3 +1,5 @@
+import re
+
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -22,6 +24,18 @@ class MomentField(serializers.Field):
         return timezone.localtime(value).isoformat() if value else None
 
 
+class QueryMomentField(MomentField):
+    """A MomentField read from a query string, where an unencoded "+" arrives as a space:
+    ?at=2024-03-15T09:30:00+00:00 reads as "...09:30:00 00:00"; the space is put back to a "+"."""
+
+    SPACED_OFFSET = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = self.SPACED_OFFSET.sub(r"\1+\2", data.strip())
+        return super().to_internal_value(data)
+
+
 class FaxNumberSerializer(serializers.ModelSerializer):
     precinct = serializers.SlugRelatedField(slug_field="code", queryset=Precinct.objects.all())
     number = serializers.CharField(max_length=40, help_text="Any common form; stored as E.164.")
@@ -31,7 +45,16 @@ class FaxNumberSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FaxNumber
-        fields = ["id", "precinct", "number", "display_number", "kind", "active_from", "active_until", "note"]
+        fields = [
+            "id",
+            "precinct",
+            "number",
+            "display_number",
+            "kind",
+            "active_from",
+            "active_until",
+            "note",
+        ]
 
 
 class FaxNumberRetireSerializer(serializers.Serializer):
@@ -48,7 +71,7 @@ class PrecinctSerializer(serializers.ModelSerializer):
 
 class ResolveQuerySerializer(serializers.Serializer):
     number = serializers.CharField(max_length=40)
-    at = MomentField(required=False, help_text="Defaults to now.")
+    at = QueryMomentField(required=False, help_text="Defaults to now.")
 
 
 class ResolveSerializer(serializers.Serializer):

@@ -5,12 +5,20 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from .models import FaxNumber, Precinct
 from .phone import fax_number_display, fax_number_normalise
 
 
-def _overlapping(number: str, active_from: datetime, active_until: datetime | None, exclude_id=None):
+def _local(moment: datetime) -> str:
+    """How a moment reads in a message: in the department's zone, like every time a user sees."""
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}"
+
+
+def _overlapping(
+    number: str, active_from: datetime, active_until: datetime | None, exclude_id=None
+):
     periods = FaxNumber.objects.filter(number=number).filter(
         Q(active_until__isnull=True) | Q(active_until__gt=active_from)
     )
@@ -21,13 +29,15 @@ def _overlapping(number: str, active_from: datetime, active_until: datetime | No
     return periods.select_related("precinct")
 
 
-def _refuse_overlap(number: str, active_from: datetime, active_until: datetime | None, exclude_id=None):
+def _refuse_overlap(
+    number: str, active_from: datetime, active_until: datetime | None, exclude_id=None
+):
     clash = _overlapping(number, active_from, active_until, exclude_id).first()
     if clash is not None:
-        until = f"until {clash.active_until:%Y-%m-%d %H:%M %Z}" if clash.active_until else "with no end"
+        until = f"until {_local(clash.active_until)}" if clash.active_until else "with no end"
         raise ValidationError(
             f"{fax_number_display(number)} already belongs to {clash.precinct.code} from "
-            f"{clash.active_from:%Y-%m-%d %H:%M %Z} {until}. Retire it there first, or choose a "
+            f"{_local(clash.active_from)} {until}. Retire it there first, or choose a "
             "start after that period.",
             code="number_in_use",
         )
@@ -43,10 +53,12 @@ def fax_number_assign(
     note: str = "",
     actor=None,
 ) -> FaxNumber:
-    """Give `number` to `precinct` from `active_from` on. Refuses if anyone owns it then or later."""
+    """Give `number` to `precinct` from `active_from` on; refused if it is owned then or later."""
     e164 = fax_number_normalise(number)
     if kind not in FaxNumber.Kind.values:
-        raise ValidationError(f"Unknown kind {kind!r}; choose one of {', '.join(FaxNumber.Kind.values)}.")
+        raise ValidationError(
+            f"Unknown kind {kind!r}; choose one of {', '.join(FaxNumber.Kind.values)}."
+        )
     # Lock the number's existing periods so two admins cannot hand it out at once (PostgreSQL); the
     # exclusion constraint is the last word there, and on SQLite writes are serialised anyway.
     list(FaxNumber.objects.select_for_update().filter(number=e164).values_list("pk", flat=True))
@@ -63,26 +75,26 @@ def fax_number_assign(
             )
     except IntegrityError:
         raise ValidationError(
-            f"{fax_number_display(e164)} was given to another precinct for that period at the same time. "
-            "Reload and check its history.",
+            f"{fax_number_display(e164)} was given to another precinct for that period at the same "
+            "time. Reload and check its history.",
             code="number_in_use",
         ) from None
 
 
 @transaction.atomic
 def fax_number_retire(*, fax_number: FaxNumber, active_until: datetime, actor=None) -> FaxNumber:
-    """End a number's period at `active_until`. A period that has ended is history and stays as it is."""
+    """End a number's period at `active_until`. A period that has ended is history and stays so."""
     fax_number = FaxNumber.objects.select_for_update().get(pk=fax_number.pk)
     if fax_number.active_until is not None:
         raise ValidationError(
-            f"{fax_number.display_number} was already retired at {fax_number.active_until:%Y-%m-%d %H:%M %Z}; "
-            "history is not rewritten.",
+            f"{fax_number.display_number} was already retired at "
+            f"{_local(fax_number.active_until)}; history is not rewritten.",
             code="already_retired",
         )
     if active_until <= fax_number.active_from:
         raise ValidationError(
             f"The retirement must come after the number became active "
-            f"({fax_number.active_from:%Y-%m-%d %H:%M %Z}).",
+            f"({_local(fax_number.active_from)}).",
             code="before_start",
         )
     fax_number.active_until = active_until
