@@ -47,7 +47,7 @@ def document_for_user(*, user, pk: int) -> Document:
 
 def status_filter(status: str) -> Q:
     return {
-        DetainerRequest.Status.NEW: Q(delivery__routed_at__isnull=True),
+        DetainerRequest.Status.NEW: Q(delivery__routed_at__isnull=True, disposition=""),
         DetainerRequest.Status.UNREVIEWED: Q(delivery__routed_at__isnull=False, disposition=""),
         DetainerRequest.Status.REVIEWED: ~Q(disposition=""),
     }[status]

@@ -99,10 +99,19 @@ def request_triage(*, request_id: int, actor, changes: dict) -> DetainerRequest:
     cleaned = {field: _clean(field, value) for field, value in changes.items() if field != "duplicate_of"}
     if "duplicate_of" in changes:
         cleaned.update(_duplicate_link(request, changes["duplicate_of"]))
-    if cleaned.get("disposition") == Disposition.DUPLICATE and not (
-        cleaned.get("duplicate_of") or request.duplicate_of_id
-    ):
-        raise ValidationError({"duplicate_of": "Say which earlier request this one duplicates."})
+    # Judge the request as it will be after the change: clearing the link of a request left as
+    # "duplicate" would otherwise leave a duplicate of nothing.
+    if "duplicate_of" in cleaned:
+        linked = cleaned["duplicate_of"] is not None
+    else:
+        linked = request.duplicate_of_id is not None
+    if cleaned.get("disposition", request.disposition) == Disposition.DUPLICATE and not linked:
+        raise ValidationError(
+            {
+                "duplicate_of": "Say which earlier request this one duplicates, or choose another "
+                "disposition (to unlink an automatic match, use “Not a duplicate”)."
+            }
+        )
     if "disposition" in cleaned and cleaned["disposition"] != Disposition.DUPLICATE and "duplicate_of" not in changes:
         if request.duplicate_of_id and cleaned["disposition"]:
             cleaned.update(duplicate_of=None, duplicate_reason="")
@@ -116,6 +125,8 @@ def request_triage(*, request_id: int, actor, changes: dict) -> DetainerRequest:
         setattr(request, field + ("_id" if field == "reviewed_by" else ""), new)
     request.save()
     event_record(action="triaged", actor=actor, request=request, changes=diff)
+    if request.duplicate_of_id and "duplicate_of" in diff:
+        _duplicates_repoint(duplicate=request, original=request.duplicate_of, actor=actor)
     if not request.duplicate_of_id and diff.keys() & {"event_number", "subject_id", "a_number", "form_type", "form_date"}:
         request_duplicate_detect(request=request)
     return request
@@ -192,10 +203,25 @@ def request_duplicate_detect(*, request: DetainerRequest) -> DetainerRequest | N
         changes["disposition"] = ("", Disposition.DUPLICATE)
         duplicate.disposition = Disposition.DUPLICATE
     duplicate.save(update_fields=["duplicate_of", "duplicate_reason", "disposition"])
-    # Anything that pointed at the new duplicate now points at the original.
-    DetainerRequest.objects.filter(duplicate_of=duplicate).update(duplicate_of=original)
     event_record(action="duplicate_linked", request=duplicate, changes=changes)
+    _duplicates_repoint(duplicate=duplicate, original=original)
     return duplicate
+
+
+def _duplicates_repoint(
+    *, duplicate: DetainerRequest, original: DetainerRequest, actor=None
+) -> None:
+    """Whatever pointed at the new duplicate now points at its original: chains end at the root."""
+    followers = DetainerRequest.objects.filter(duplicate_of=duplicate).select_related("delivery")
+    for follower in followers:
+        follower.duplicate_of = original
+        follower.save(update_fields=["duplicate_of"])
+        event_record(
+            action="duplicate_linked",
+            actor=actor,
+            request=follower,
+            changes={"duplicate_of": (duplicate.pk, original.pk)},
+        )
 
 
 @transaction.atomic

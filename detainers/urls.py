@@ -6,5 +6,12 @@ urlpatterns = [
     path("intake/", intake.intake, name="intake"),
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<int:pk>/", inbox.inbox_item, name="inbox-item"),
+    path("inbox/<int:pk>/triage/", inbox.inbox_item_triage, name="inbox-item-triage"),
+    path(
+        "inbox/<int:pk>/undo-duplicate/",
+        inbox.inbox_item_duplicate_undo,
+        name="inbox-item-duplicate-undo",
+    ),
     path("documents/<int:pk>/", inbox.document, name="document"),
+    path("documents/<int:pk>/page/<int:n>.png", inbox.document_page, name="document-page"),
 ]

@@ -1,0 +1,153 @@
+"""Forms of the central inbox: the filter above the list and the triage form of one request.
+
+The triage form only parses what a browser sends; the rules (normalised A-numbers, duplicate links,
+dates not in the future) live in detainers.triage, whose errors the form shows next to their fields.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from precincts.models import Precinct
+
+from .models import Channel, DetainerRequest, Disposition, FormType, ProbableCause
+from .triage import request_triage
+
+NO_PRECINCT = "none"
+TRIAGE_FORM_FIELDS = (
+    "form_type",
+    "form_date",
+    "subject_id",
+    "event_number",
+    "a_number",
+    "subject_name",
+    "date_of_birth",
+    "citizenship",
+    "sex",
+    "probable_cause",
+    "notify_before_release",
+    "hold_up_to_48_hours",
+    "disposition",
+    "duplicate_of",
+    "legal_review",
+    "legal_review_note",
+)
+
+LEGAL_REVIEW_HELP = (
+    "There is no “held” or “transferred on a civil detainer” disposition: holding someone or "
+    "handing them over on a civil detainer is not an ordinary outcome under Lunn v. Commonwealth "
+    "and the Trust Act. If that happened, choose the closest disposition, tick “Needs legal "
+    "review” and say what happened in the note."
+)
+
+
+def _blank(label: str, choices) -> list[tuple[str, str]]:
+    return [("", label), *choices]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class InboxFilterForm(forms.Form):
+    """GET filters; an unknown value is ignored rather than refused, so a stale link still works."""
+
+    precinct = forms.ChoiceField(required=False)
+    channel = forms.ChoiceField(required=False, choices=_blank("All channels", Channel.choices))
+    status = forms.ChoiceField(
+        required=False, choices=_blank("Any status", DetainerRequest.Status.choices)
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        precincts = [(str(p.pk), p.code) for p in Precinct.objects.only("pk", "code")]
+        self.fields["precinct"].choices = [
+            ("", "All precincts"),
+            (NO_PRECINCT, "No precinct"),
+            *precincts,
+        ]
+
+    def selection(self) -> dict:
+        """Keyword arguments for selectors.inbox_requests."""
+        if not self.is_valid():
+            return {}
+        return {
+            "precinct_id": self.cleaned_data["precinct"] or None,
+            "channel": self.cleaned_data["channel"],
+            "status": self.cleaned_data["status"],
+        }
+
+
+class TriageForm(forms.Form):
+    form_type = forms.ChoiceField(required=False, choices=_blank("Not yet known", FormType.choices))
+    form_date = forms.DateField(required=False, widget=DateInput, help_text="The date on the form.")
+    subject_id = forms.CharField(label="Subject ID", required=False, max_length=40)
+    event_number = forms.CharField(label="Event #", required=False, max_length=40)
+    a_number = forms.CharField(
+        label="A-number",
+        required=False,
+        max_length=20,
+        help_text="As written on the form, e.g. A 012-345-678; it is stored as A012345678.",
+    )
+    subject_name = forms.CharField(required=False, max_length=200)
+    date_of_birth = forms.DateField(required=False, widget=DateInput)
+    citizenship = forms.CharField(required=False, max_length=100)
+    sex = forms.CharField(required=False, max_length=20)
+    probable_cause = forms.ChoiceField(
+        label="Probable-cause basis",
+        required=False,
+        choices=_blank("Not recorded", ProbableCause.choices),
+    )
+    notify_before_release = forms.NullBooleanField(
+        label="Asks for notice before release", required=False, widget=forms.NullBooleanSelect
+    )
+    hold_up_to_48_hours = forms.NullBooleanField(
+        label="Asks to hold up to 48 hours", required=False, widget=forms.NullBooleanSelect
+    )
+    disposition = forms.ChoiceField(
+        required=False,
+        choices=_blank("Unreviewed", Disposition.choices),
+        help_text=LEGAL_REVIEW_HELP,
+    )
+    duplicate_of = forms.IntegerField(
+        label="Duplicate of request #",
+        required=False,
+        min_value=1,
+        help_text="The number of the earlier request this one repeats; links to its original.",
+    )
+    legal_review = forms.BooleanField(label="Needs legal review", required=False)
+    legal_review_note = forms.CharField(
+        label="Legal-review note",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    @classmethod
+    def for_request(cls, detainer_request: DetainerRequest, data=None) -> "TriageForm":
+        initial = {field: getattr(detainer_request, field) for field in TRIAGE_FORM_FIELDS}
+        initial["duplicate_of"] = detainer_request.duplicate_of_id
+        form = cls(data=data, initial=initial)
+        form.detainer_request = detainer_request
+        return form
+
+    def submit(self, *, actor) -> bool:
+        """Apply the changes through the triage service; False (errors on the form) if refused."""
+        try:
+            request_triage(request_id=self.detainer_request.pk, actor=actor, changes=self.changes())
+        except ValidationError as error:
+            self.add_service_errors(error)
+            return False
+        return True
+
+    def changes(self) -> dict:
+        """Only what the reviewer changed, so a stale form never overwrites someone else's edit of
+        another field, and an unchanged duplicate link is not re-marked as the reviewer's."""
+        return {field: self.cleaned_data[field] for field in self.changed_data}
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Show the service's errors ({field: [messages]}) next to the fields they name."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for field, messages in error.message_dict.items():
+            self.add_error(field if field in self.fields else None, messages)
