@@ -205,6 +205,7 @@ CELERY_TIMEZONE = TIME_ZONE
 ROUTING_SWEEP_AFTER_SECONDS = 30
 CELERY_BEAT_SCHEDULE = {
     "sweep-unrouted": {"task": "detainers.tasks.sweep_unrouted", "schedule": 60.0},
+    "ingest-mailbox": {"task": "detainers.tasks.ingest_mailbox", "schedule": 60.0},
 }
 
 # --- Mail -----------------------------------------------------------------------------------------
@@ -212,6 +213,10 @@ CELERY_BEAT_SCHEDULE = {
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 CENTRAL_INBOX_EMAIL = env_str("CENTRAL_INBOX_EMAIL", "detainers@localhost")
 CENTRAL_MAILBOX_URL = env_str("CENTRAL_MAILBOX_URL")
+# A larger message goes to the Quarantine folder unread (a supervisor may still retry it).
+MAX_MESSAGE_BYTES = env_int("MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
+# Mail from these domains (and their subdomains) is from the agency even without a form attached.
+AGENCY_EMAIL_DOMAINS = env_list("AGENCY_EMAIL_DOMAINS", "ice.dhs.gov,dhs.gov")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "detainer-desk@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -239,8 +244,9 @@ else:
 # --- API ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # Token first, so an anonymous API call gets 401 with WWW-Authenticate, not 403.
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -254,6 +260,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Log, route and count immigration detainer requests. See README and CONTRACT.md.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -1,3 +1,9 @@
 from django.urls import path
 
-urlpatterns: list = []
+from . import api
+
+urlpatterns = [
+    path("faxes/", api.FaxReport.as_view(), name="api-faxes"),
+    path("requests/", api.RequestList.as_view(), name="api-requests"),
+    path("requests/<int:pk>/", api.RequestDetail.as_view(), name="api-request"),
+]
