@@ -270,7 +270,7 @@ SPECTACULAR_SETTINGS = {
 # --- Security -------------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "SAMEORIGIN"  # the inbox shows a PDF in a same-origin frame
+X_FRAME_OPTIONS = "DENY"  # the document views alone allow a same-origin frame (the inbox shows PDFs)
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

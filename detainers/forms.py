@@ -1,5 +1,6 @@
 """Page forms: they read and check what a person typed. Rules about deliveries live in services."""
 
+import uuid
 from datetime import datetime, timedelta
 
 from django import forms
@@ -115,11 +116,19 @@ class IntakeForm(forms.Form):
     notes = forms.CharField(
         label="Notes", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    # One id per form shown: a double click or a resent POST logs the fax once (intake returns the
+    # delivery already logged under this id).
+    submission = forms.RegexField(
+        regex=r"^[0-9a-f]{32}$",
+        widget=forms.HiddenInput,
+        error_messages={"invalid": "The form was damaged; reload the page and log the fax again."},
+    )
 
     def __init__(self, *args, precinct: Precinct, **kwargs):
         super().__init__(*args, **kwargs)
         now = timezone.now()
         self.precinct = precinct
+        self.fields["submission"].initial = uuid.uuid4().hex
         self.fields["received_at"].initial = timezone.localtime(now).replace(
             second=0, microsecond=0
         )

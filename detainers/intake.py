@@ -1,10 +1,13 @@
 """One way in for every channel: the clerk's page, the fax gateway's API and the central mailbox.
 
-Once `delivery_receive` returns, the delivery, its documents, its requests and the audit event are
-committed together. Routing is enqueued only after the commit, and if the broker is down the unrouted
-row waits for the sweep (detainers.routing): accepting an item never depends on Redis or a worker.
+Once `delivery_receive` returns, the delivery, its documents, its requests and the audit events are
+committed together (inside a caller's transaction, they are written in it: the mailbox records
+the message it read in the same commit). Routing is enqueued only after the commit, and if the
+broker is down the unrouted row waits for the sweep (detainers.routing): accepting an item never
+depends on Redis or a worker.
 """
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +22,7 @@ from precincts.phone import fax_number_normalise
 from precincts.selectors import fax_number_owner_at
 
 from .audit import event_record
-from .documents import SCAN_TYPES, CheckedDocument, document_check
+from .documents import SCAN_TYPES, CheckedDocument, content_type_of, document_check, page_count
 from .models import Channel, Delivery, DetainerRequest, Document, NumberMatch, Source
 
 logger = logging.getLogger(__name__)
@@ -31,14 +34,24 @@ QUICK_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "int
 
 @dataclass(frozen=True)
 class IncomingFile:
+    """A file as received. `content_type` and `form` matter only to the mailbox:
+
+    content_type: the type to record when the content is not a scan recognised by its bytes;
+    form: this file is a detainer form (or the message body standing for one) and becomes a request
+    of its own. When no file is a form, the delivery has one request on its first document.
+    """
+
     name: str
     content: bytes
+    content_type: str = ""
+    form: bool = False
 
 
 @dataclass(frozen=True)
 class Received:
     delivery: Delivery
     created: bool
+    documents: tuple[Document, ...] = ()  # those stored by this call, in the order of `files`
 
 
 def _check_received_at(received_at: datetime, source: str, late_reason: str) -> tuple[datetime, str]:
@@ -109,15 +122,21 @@ def delivery_receive(
     pages: int | None = None,
     notes: str = "",
     late_reason: str = "",
-    allowed_types: tuple[str, ...] = SCAN_TYPES,
+    allowed_types: tuple[str, ...] | None = SCAN_TYPES,
+    quarantine_reason: str = "",
+    possibly_not_detainer: bool = False,
+    parse_defects: tuple[str, ...] = (),
 ) -> Received:
-    """Accept one delivery from any channel. A repeat of an `external_id` returns the first delivery."""
+    """Accept one delivery from any channel. A repeat of an `external_id` returns the first one.
+
+    allowed_types=None keeps every file, whatever it is (the mailbox: nothing sent is refused).
+    """
     if external_id:
         existing = Delivery.objects.filter(source=source, external_id=external_id).first()
         if existing is not None:
             return Received(existing, created=False)
     received_at, clock_note = _check_received_at(received_at, source, late_reason)
-    checked = [document_check(name=f.name, content=f.content, allowed=allowed_types) for f in files]
+    checked = [file_check(file, allowed_types) for file in files]
     dialled, precinct, fax_number, match = _resolve_number(channel, to_number, received_at, precinct, fax_number)
     if pages is None and checked:
         pages = sum(doc.pages or 0 for doc in checked) or None
@@ -135,41 +154,62 @@ def delivery_receive(
         notes="\n".join(note for note in (notes.strip(), clock_note) if note),
         late_reason=late_reason.strip(),
         logged_by=actor if getattr(actor, "is_authenticated", False) else None,
+        quarantine_reason=quarantine_reason,
+        possibly_not_detainer=possibly_not_detainer,
+        parse_defects=list(parse_defects),
     )
+    forms = [index for index, file in enumerate(files) if file.form]
     try:
         with transaction.atomic():
-            delivery = _write(fields, checked, actor)
+            delivery, documents = _write(fields, checked, forms, actor)
     except IntegrityError:
         # Two copies of one retried post raced; the other one won. Answer with its delivery.
         existing = Delivery.objects.filter(source=source, external_id=external_id).first() if external_id else None
         if existing is None:
             raise
         return Received(existing, created=False)
-    return Received(delivery, created=True)
+    return Received(delivery, created=True, documents=tuple(documents))
 
 
-def _write(fields: dict, checked: list[CheckedDocument], actor) -> Delivery:
-    delivery = Delivery.objects.create(**fields)
-    documents = [_store(delivery, doc) for doc in checked]
-    first_document = documents[0] if documents else None
-    request = DetainerRequest.objects.create(delivery=delivery, document=first_document)
-    event_record(
-        action="received",
-        actor=actor,
-        delivery=delivery,
-        request=request,
-        changes={
-            "precinct": (None, delivery.precinct.code if delivery.precinct else None),
-            "received_at": (None, delivery.received_at),
-            "documents": (None, [doc.sha256 for doc in documents]),
-        },
+def file_check(file: IncomingFile, allowed_types: tuple[str, ...] | None) -> CheckedDocument:
+    """Refuse what is not allowed; with allowed_types=None keep anything, typed by content first."""
+    if allowed_types is not None:
+        return document_check(name=file.name, content=file.content, allowed=allowed_types)
+    recognised = content_type_of(file.content)
+    return CheckedDocument(
+        name=file.name[:255] or "document",
+        content=file.content,
+        content_type=recognised or file.content_type or "application/octet-stream",
+        sha256=hashlib.sha256(file.content).hexdigest(),
+        pages=page_count(file.content, recognised) if recognised else None,
     )
+
+
+def _write(
+    fields: dict, checked: list[CheckedDocument], forms: list[int], actor
+) -> tuple[Delivery, list[Document]]:
+    delivery = Delivery.objects.create(**fields)
+    documents = [document_store(delivery, doc) for doc in checked]
+    carriers = [documents[index] for index in forms] or [documents[0] if documents else None]
+    for document in carriers:
+        request = DetainerRequest.objects.create(delivery=delivery, document=document)
+        event_record(
+            action="received",
+            actor=actor,
+            delivery=delivery,
+            request=request,
+            changes={
+                "precinct": (None, delivery.precinct.code if delivery.precinct else None),
+                "received_at": (None, delivery.received_at),
+                "documents": (None, [doc.sha256 for doc in documents]),
+            },
+        )
     transaction.on_commit(lambda: _enqueue_routing(delivery.pk))
     logger.info("delivery %s received via %s", delivery.pk, delivery.source)
-    return delivery
+    return delivery, documents
 
 
-def _store(delivery: Delivery, checked: CheckedDocument) -> Document:
+def document_store(delivery: Delivery, checked: CheckedDocument) -> Document:
     document = Document(
         delivery=delivery,
         name=checked.name,

@@ -69,6 +69,20 @@ class Delivery(models.Model):
     )
     routed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     notice_sent_at = models.DateTimeField(null=True, blank=True)
+    # Email only (detainers.mailbox): what a human must know about a message not fully read.
+    quarantine_reason = models.TextField(
+        blank=True,
+        help_text="Why the message could not be read (the raw message is kept). Empty once read.",
+    )
+    possibly_not_detainer = models.BooleanField(
+        default=False,
+        help_text="No detainer form attached and not sent from the agency: a human decides.",
+    )
+    parse_defects = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="What the email parser found wrong in the message (msg.defects).",
+    )
 
     class Meta:
         ordering = ["received_at", "id"]
@@ -88,6 +102,10 @@ class Delivery(models.Model):
     def receipt_number(self) -> str:
         """What a clerk writes on the paper fax: DD-2026-000123 (local year of logging, then the id)."""
         return f"DD-{timezone.localtime(self.logged_at).year}-{self.pk:06d}"
+
+    @property
+    def is_quarantined(self) -> bool:
+        return bool(self.quarantine_reason)
 
     @property
     def needs_precinct(self) -> bool:
@@ -239,3 +257,94 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class MailMessage(models.Model):
+    """One copy of an email as read from the central mailbox or a backfilled file, and its fate.
+
+    A message is known three ways, each enforced by a constraint: where the copy was (mailbox,
+    UIDVALIDITY, UID), its Message-ID (through its delivery's `external_id`) and the SHA-256 of its
+    bytes. So a copy re-read after a crash, a second delivery of the same message, or the same
+    message in two folders points at the first delivery instead of making a second one.
+    The raw bytes themselves are the delivery's `message/rfc822` document (`raw`).
+    """
+
+    class Outcome(models.TextChoices):
+        INGESTED = "ingested", "Read into a delivery"
+        QUARANTINED = "quarantined", "Kept unread as a quarantined delivery"
+        DUPLICATE = "duplicate", "A copy of a message already read"
+        OWN_NOTICE = "own_notice", "This app's own notification, skipped"
+
+    mailbox = models.CharField(
+        max_length=300,
+        help_text="The mailbox URL without password (folder included), or file:// for a backfill.",
+    )
+    uidvalidity = models.BigIntegerField(null=True, blank=True)
+    uid = models.BigIntegerField(null=True, blank=True)
+    message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField()
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.PROTECT, related_name="mail_messages"
+    )
+    raw = models.ForeignKey(
+        Document,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The message exactly as received (message/rfc822).",
+    )
+    read_at = models.DateTimeField(default=timezone.now)
+    moved_to = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The server folder it was moved to; empty until the move is done.",
+    )
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # A copy on the server is handled once, even if the move after the commit never happened
+            models.UniqueConstraint(
+                fields=["mailbox", "uidvalidity", "uid"],
+                condition=Q(uid__isnull=False),
+                name="mail_copy_once",
+            ),
+            # The same bytes make one delivery, however many times and wherever they are read.
+            models.UniqueConstraint(
+                fields=["sha256"],
+                condition=Q(outcome__in=["ingested", "quarantined"]),
+                name="mail_bytes_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # Never the subject or the sender: this string ends up in logs and admin messages.
+        return f"Mail message {self.pk} ({self.outcome})"
+
+    @property
+    def folder(self) -> str:
+        """Where the copy belongs on the server once read."""
+        return "Quarantine" if self.outcome == self.Outcome.QUARANTINED else "Processed"
+
+
+class MailboxState(models.Model):
+    """What the central inbox shows about the mailbox: last read, messages waiting, last error.
+
+    One row per mailbox (its URL without the password). `running_until` is a lease, claimed with a
+    conditional UPDATE, so that the beat task and a manual run never read the same mailbox at once.
+    """
+
+    mailbox = models.CharField(max_length=300, unique=True)
+    last_read_at = models.DateTimeField(null=True, blank=True)
+    waiting = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Messages left in the folder."
+    )
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    running_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.mailbox

@@ -9,7 +9,8 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core import signing
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +21,37 @@ from .models import Delivery, InboxEntry
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
+# Every notice carries this header, signed with the secret key, so that the central mailbox skips
+# the app's own mail (when sent to the address it reads) and nobody else can make it skip theirs.
+NOTICE_HEADER = "X-Detainer-Desk"
+_NOTICE_SIGNER = signing.Signer(salt="detainers.routing.notice")
+
+
+def notice_header_value(receipt_number: str) -> str:
+    return _NOTICE_SIGNER.sign(f"notice {receipt_number}")
+
+
+def is_own_notice(header_value: str) -> bool:
+    try:
+        return _NOTICE_SIGNER.unsign(" ".join(header_value.split())).startswith("notice ")
+    except signing.BadSignature:
+        return False
+
+
+def send_mail(
+    *,
+    subject: str,
+    message: str,
+    from_email: str,
+    recipient_list: list[str],
+    fail_silently: bool,
+    headers: dict,
+) -> int:
+    """django.core.mail.send_mail with headers (the notice header above)."""
+    email = EmailMessage(subject, message, from_email, recipient_list, headers=headers)
+    return email.send(fail_silently=fail_silently)
+
+
 
 
 def delivery_route(*, delivery_id: int) -> bool:
@@ -67,6 +99,7 @@ def notice_message(delivery: Delivery) -> dict:
         ),
         "from_email": settings.DEFAULT_FROM_EMAIL,
         "recipient_list": [settings.CENTRAL_INBOX_EMAIL],
+        "headers": {NOTICE_HEADER: notice_header_value(delivery.receipt_number)},
     }
 
 

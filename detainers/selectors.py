@@ -77,4 +77,8 @@ def is_overdue(request: DetainerRequest) -> bool:
 
 
 def precinct_recent_log(*, precinct_id: int, limit: int = 20) -> QuerySet[Delivery]:
-    return Delivery.objects.filter(precinct_id=precinct_id).order_by("-logged_at")[:limit]
+    return (
+        Delivery.objects.filter(precinct_id=precinct_id)
+        .select_related("fax_number", "logged_by")
+        .order_by("-logged_at", "-pk")[:limit]
+    )

@@ -32,3 +32,20 @@ def sweep_unrouted() -> int:
     if pending:
         logger.info("sweep re-enqueued %d deliveries", len(pending))
     return len(pending)
+
+
+# A run of the periodic task stops taking new chunks after this long, well inside the task's soft
+# time limit (CELERY_TASK_SOFT_TIME_LIMIT); the next minute's run goes on where it stopped.
+MAILBOX_RUN_SECONDS = 150
+
+
+@shared_task
+def ingest_mailbox() -> int:
+    """Beat, every minute: read the central mailbox, if CENTRAL_MAILBOX_URL names one."""
+    from django.conf import settings
+
+    from . import mailbox
+
+    if not settings.CENTRAL_MAILBOX_URL:
+        return 0
+    return mailbox.mailbox_ingest(time_budget=MAILBOX_RUN_SECONDS).read

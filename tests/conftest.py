@@ -44,6 +44,12 @@ def local(*args) -> datetime:
 
 
 @pytest.fixture(autouse=True)
+def _quick_passwords(settings):
+    """Most tests create several people; the real password hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     """Documents written by a test go to a folder of its own, never into the project."""
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -263,3 +269,80 @@ def pytest_terminal_summary(terminalreporter):
         f"{_ran['postgres']} PostgreSQL-only, {_ran['redis']} against Redis, {_ran['worker']} with a real "
         f"Celery worker (and its own Redis), {_ran['imap']} against an IMAP server, {_ran['browser']} in a browser"
     )
+
+
+# --- A real IMAP server: a throwaway Dovecot (tests/processes.py, scripts/dovecot/) ---------------
+
+
+@pytest.fixture(scope="session")
+def dovecot_server():
+    server = processes.Dovecot()
+    needs("Dovecot (scripts/dovecot/install.sh installs it and its mail user)", server.available)
+    server.start()
+    yield server
+    server.remove()
+
+
+class ImapFolders:
+    """The test user's folders on the Dovecot server, seen through imap-tools as a person would."""
+
+    def __init__(self, server: processes.Dovecot):
+        self.server = server
+
+    def _box(self):
+        from imap_tools import MailBoxUnencrypted
+
+        return MailBoxUnencrypted("127.0.0.1", self.server.port, timeout=10).login(
+            self.server.USER, self.server.PASSWORD, initial_folder=None
+        )
+
+    def append(self, *messages: bytes, folder: str = "INBOX") -> None:
+        with self._box() as box:
+            if not box.folder.exists(folder):
+                box.folder.create(folder)
+            for raw in messages:
+                box.append(raw, folder)
+
+    def contents(self, folder: str = "INBOX") -> list[bytes]:
+        """The raw bytes of every message in the folder ([] when the folder does not exist)."""
+        with self._box() as box:
+            if not box.folder.exists(folder) or not box.folder.status(folder)["MESSAGES"]:
+                return []
+            box.folder.set(folder)
+            return [bytes(data) for _, data in _fetch_raw(box)]
+
+    def count(self, folder: str = "INBOX") -> int:
+        with self._box() as box:
+            return box.folder.status(folder)["MESSAGES"] if box.folder.exists(folder) else 0
+
+    def uids(self, folder: str = "INBOX") -> tuple[int, list[int]]:
+        """(UIDVALIDITY, UIDs) of the folder."""
+        with self._box() as box:
+            validity = box.folder.status(folder)["UIDVALIDITY"]
+            box.folder.set(folder)
+            return validity, [int(uid) for uid in box.uids()]
+
+    def empty_all(self) -> None:
+        """Folders are wiped between tests (this is the throwaway test server, never a real one)."""
+        with self._box() as box:
+            for info in box.folder.list():
+                box.folder.set(info.name)
+                uids = box.uids()
+                if uids:
+                    box.delete(uids)
+
+
+def _fetch_raw(box):
+    kind, lines = box.client.uid("FETCH", "1:*", "(UID BODY.PEEK[])")
+    return [item for item in lines if isinstance(item, tuple)] if kind == "OK" else []
+
+
+@pytest.fixture
+def imap(dovecot_server, settings, db) -> ImapFolders:
+    """Empty folders on the session's Dovecot, and CENTRAL_MAILBOX_URL pointing at its INBOX."""
+    if dovecot_server.process is None or dovecot_server.process.poll() is not None:
+        dovecot_server.start()
+    folders = ImapFolders(dovecot_server)
+    folders.empty_all()
+    settings.CENTRAL_MAILBOX_URL = dovecot_server.url()
+    return folders

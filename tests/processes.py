@@ -143,3 +143,114 @@ class CeleryWorker:
 
     def log(self) -> str:
         return self.log_path.read_text()
+
+
+class Dovecot:
+    """A throwaway Dovecot IMAP server: one user, maildir in a temporary folder, plain IMAP on a
+    loopback port. Config from scripts/dovecot/dovecot.conf.template; can be stopped and started.
+
+    Run as root, mail belongs to the system user MAIL_USER (scripts/dovecot/install.sh creates it),
+    and the folder is made outside pytest's private (0700) temp tree so that user can reach it.
+    """
+
+    MAIL_USER = "detainer-mail"
+    USER = "detainers"
+    PASSWORD = "imap-test-password"
+    TEMPLATE = ROOT / "scripts" / "dovecot" / "dovecot.conf.template"
+
+    def __init__(self):
+        self.binary = shutil.which("dovecot") or next(
+            (
+                path
+                for path in ("/usr/sbin/dovecot", "/usr/local/sbin/dovecot")
+                if os.path.exists(path)
+            ),
+            None,
+        )
+        self.port = free_port()
+        self.workdir: Path | None = None
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def available(self) -> bool:
+        if self.binary is None:
+            return False
+        if os.geteuid() != 0:
+            return True
+        import pwd
+
+        try:
+            pwd.getpwnam(self.MAIL_USER)
+        except KeyError:
+            return False
+        return True
+
+    def url(self, folder: str = "INBOX", password: str | None = None) -> str:
+        secret = quote(password or self.PASSWORD, safe="")
+        return f"imap://{self.USER}:{secret}@127.0.0.1:{self.port}/{folder}"
+
+    def _configure(self) -> None:
+        import getpass
+        import grp
+        import pwd
+        import tempfile
+
+        self.workdir = Path(tempfile.mkdtemp(prefix="detainer-dovecot-"))
+        self.workdir.chmod(0o755)
+        user = self.MAIL_USER if os.geteuid() == 0 else getpass.getuser()
+        group = grp.getgrgid(pwd.getpwnam(user).pw_gid).gr_name
+        for sub in ("mail", "home"):
+            (self.workdir / sub).mkdir()
+            shutil.chown(self.workdir / sub, user, group)
+        users = self.workdir / "users"
+        users.write_text(f"{self.USER}:{{PLAIN}}{self.PASSWORD}::::::\n")
+        users.chmod(0o644)
+        config = self.TEMPLATE.read_text()
+        for key, value in {
+            "DIR": self.workdir,
+            "PORT": self.port,
+            "USER": user,
+            "GROUP": group,
+        }.items():
+            config = config.replace(f"@{key}@", str(value))
+        (self.workdir / "dovecot.conf").write_text(config)
+
+    def start(self) -> None:
+        if self.workdir is None:
+            self._configure()
+        log = (self.workdir / "stdout.log").open("a")
+        self.process = subprocess.Popen(  # noqa: S603
+            [self.binary, "-F", "-c", str(self.workdir / "dovecot.conf")],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for(
+            lambda: _port_open(self.port) or self.process.poll() is not None,
+            20,
+            what="dovecot listening",
+        )
+        if self.process.poll() is not None:
+            raise RuntimeError(f"dovecot exited:\n{self.log()[-3000:]}")
+
+    def stop(self) -> None:
+        """Stops the server and every connection it serves (the whole process group)."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+        wait_for(lambda: not _port_open(self.port), 10, what="dovecot stopped")
+
+    def remove(self) -> None:
+        self.stop()
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def log(self) -> str:
+        parts = (
+            [self.workdir / name for name in ("stdout.log", "dovecot.log")] if self.workdir else []
+        )
+        return "\n".join(path.read_text(errors="replace") for path in parts if path.exists())

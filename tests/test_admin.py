@@ -21,10 +21,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _quick_passwords_and_boston_time(settings):
-    """The people fixture hashes six passwords per test, and the real hasher is slow on purpose.
-    The times expected below are Boston's whatever TIME_ZONE the environment sets."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _boston_time(settings):
+    """The times expected below are Boston's whatever TIME_ZONE the environment sets."""
     settings.TIME_ZONE = "America/New_York"
 
 

@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/faxes/"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Six users per test: the production hasher would make this file take minutes.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def fax_form(content=None, name="fax.pdf", **fields):
     form = {
         "document": SimpleUploadedFile(name, pdf_bytes() if content is None else content),

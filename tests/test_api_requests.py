@@ -22,12 +22,6 @@ def detail(pk: int) -> str:
     return f"/api/v1/requests/{pk}/"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # Six users per test: the production hasher would make this file take minutes.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def request_of(delivery) -> DetainerRequest:
     return delivery.requests.get()
 

@@ -23,12 +23,6 @@ C11_LINE = "+16175550151"
 UNKNOWN_LINE = "+16175550199"
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # `page_as` creates every person; a real password hash for each makes the setup take seconds.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def routed(**kwargs) -> DetainerRequest:
     """A fax through the intake service, moved into the central inbox as the routing task would."""
     delivery = fax_received(**kwargs)

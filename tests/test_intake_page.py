@@ -1,5 +1,6 @@
 """The clerk's intake page: who may use it, what it writes via the intake service and refuses."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,12 +20,6 @@ from .factories import fax_received, image_bytes, pdf_bytes
 pytestmark = pytest.mark.django_db
 
 URL = "/intake/"
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    # `page_as` creates every person; a real password hash for each makes the setup take seconds.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def local_input(moment) -> str:
@@ -47,6 +42,7 @@ def fax_form(precinct, **changes) -> dict:
         "pages": "",
         "scan": scan(),
         "notes": "",
+        "submission": uuid.uuid4().hex,
     }
     data.update(changes)
     return data
@@ -292,3 +288,21 @@ def test_it_escapes_what_the_clerk_typed(page_as, b3):
     assert "is not a phone number" in page
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; is not a phone number" in page
+
+
+def test_it_logs_a_fax_once_when_the_form_is_sent_twice(page_as, b3):
+    client = page_as("clerk")
+    form = fax_form(b3)
+    first = client.post(URL, form)
+    form["scan"] = scan()  # the browser sends the file again with the repeated POST
+    second = client.post(URL, form)
+    assert Delivery.objects.count() == 1
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+
+
+def test_a_damaged_form_id_is_refused(page_as, b3):
+    response = page_as("clerk").post(URL, fax_form(b3, submission="not-an-id"))
+    assert response.status_code == 200
+    assert Delivery.objects.count() == 0
+    assert "reload the page" in response.content.decode()

@@ -1,13 +1,16 @@
 """Routing with a real Celery worker and a real Redis: every accepted fax reaches the inbox once."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from django.test import override_settings
 
 from detainers import routing
 from detainers.models import Delivery, Event, InboxEntry
 from detainers.tasks import route_delivery, sweep_unrouted
 
-from .factories import fax_received
+from .conftest import api_client_for
+from .factories import fax_received, pdf_bytes
 from .processes import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.postgres]
@@ -17,8 +20,20 @@ def routed(delivery_id: int) -> bool:
     return Delivery.objects.filter(pk=delivery_id, routed_at__isnull=False, notice_sent_at__isnull=False).exists()
 
 
-def test_it_routes_an_accepted_fax_through_the_worker(worker, smtp_sink, b3):
-    delivery = fax_received(gateway_id="worker-1")
+def test_a_fax_posted_to_the_api_is_routed_by_the_worker(worker, smtp_sink, b3, gateway):
+    response = api_client_for(gateway, token=True).post(
+        "/api/v1/faxes/",
+        {
+            "document": SimpleUploadedFile("fax.pdf", pdf_bytes()),
+            "to_number": "(617) 555-0133",
+            "from_number": "+1 202 555 0100",
+            "received_at": timezone.now().isoformat(),
+            "gateway_id": "worker-1",
+        },
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["routed_at"] is None  # the worker, not this process, routes it
+    delivery = Delivery.objects.get(pk=response.json()["delivery_id"])
     wait_for(lambda: routed(delivery.pk), 30, what="delivery routed by the worker")
     assert InboxEntry.objects.filter(delivery_id=delivery.pk).count() == 1
     wait_for(lambda: len(smtp_sink.messages) == 1, 10, what="one notice")

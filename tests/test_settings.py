@@ -93,11 +93,7 @@ def test_it_refuses_to_start_and_names_what_to_set(environment, named):
 
 
 # Warnings `check --deploy` may give in production, each with the reason it is accepted.
-ACCEPTED_DEPLOY_WARNINGS = {
-    # X_FRAME_OPTIONS is SAMEORIGIN because the inbox shows a document's PDF in a same-origin frame.
-    # Better, once that view exists: DENY here and @xframe_options_sameorigin on the document view.
-    "security.W019",
-}
+ACCEPTED_DEPLOY_WARNINGS: set[str] = set()
 
 
 def test_it_starts_in_production_and_passes_the_deploy_check():

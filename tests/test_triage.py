@@ -18,11 +18,6 @@ pytestmark = pytest.mark.django_db
 MARCH_15 = date(2024, 3, 15)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def routed(*, hours_ago: float = 1) -> DetainerRequest:
     delivery = fax_received(received_at=timezone.now() - timedelta(hours=hours_ago))
     delivery_route(delivery_id=delivery.pk)

@@ -30,9 +30,7 @@ def intake(request):
         "form": form,
         "precinct": precinct,
         "receipt": _receipt(request.GET.get("receipt", ""), precinct.pk),
-        "log": precinct_recent_log(precinct_id=precinct.pk).select_related(
-            "fax_number", "logged_by"
-        ),
+        "log": precinct_recent_log(precinct_id=precinct.pk),
     }
     return render(request, "detainers/intake.html", context)
 
@@ -53,6 +51,7 @@ def _log_fax(form: IntakeForm, clerk) -> Delivery | None:
             pages=data["pages"],
             notes=data["notes"],
             late_reason=data["late_reason"],
+            external_id=f"intake-form:{data['submission']}",
         ).delivery
     except ValidationError as refusal:
         form.add_refusal(refusal)

@@ -1,0 +1,28 @@
+"""The central mailbox: each detainer emailed to the central address read once, kept, never deleted.
+
+    imap.py      the only code that talks IMAP: reads the folder, moves each copy after the commit
+    messages.py  one message's bytes into one delivery, exactly once; retrying a quarantined one
+    health.py    what the central inbox shows about the mailbox, and the lease a run holds
+
+A message is stored first (its raw bytes become the delivery's message/rfc822 document, in the same
+commit as everything read from it) and moved on the server only after that commit, to `Processed`
+or `Quarantine`. A crash between the two leaves the copy in the folder; the next run finds it by
+(mailbox, UIDVALIDITY, UID), does not read it again, and only moves it.
+"""
+
+from .health import MailboxHealth, mailbox_health
+from .imap import MailboxAddress, MailboxNotConfigured, mailbox_address_parse, mailbox_ingest
+from .messages import IngestSummary, Origin, mailbox_retry_quarantined, message_ingest
+
+__all__ = [
+    "IngestSummary",
+    "MailboxAddress",
+    "MailboxHealth",
+    "MailboxNotConfigured",
+    "Origin",
+    "mailbox_address_parse",
+    "mailbox_health",
+    "mailbox_ingest",
+    "mailbox_retry_quarantined",
+    "message_ingest",
+]

@@ -1,0 +1,302 @@
+"""The only code that talks IMAP (through imap-tools): read the folder, move what was committed.
+
+A run: claim the mailbox's lease; list the folder's copies (UID, size, arrival time) in one command;
+then, a chunk at a time, skip copies already recorded, fetch the rest in one command, record each
+(messages.message_ingest commits it), and move the chunk to `Processed` or `Quarantine` in one
+command per folder. Nothing is ever deleted: a server without MOVE gets COPY, then the copy's own
+UID flagged and expunged (UIDPLUS), never a bare EXPUNGE.
+"""
+
+import logging
+import re
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from urllib.parse import quote, unquote, urlsplit
+
+from django.conf import settings
+from imap_tools import MailBox, MailBoxUnencrypted
+from imap_tools import MailMessage as ImapMessage
+
+from ..models import MailMessage
+from .health import (
+    mailbox_state_claim,
+    mailbox_state_failed,
+    mailbox_state_read,
+    mailbox_state_release,
+)
+from .messages import IngestSummary, Origin, message_ingest
+
+logger = logging.getLogger(__name__)
+
+PROCESSED = "Processed"
+QUARANTINE = "Quarantine"
+TIMEOUT_SECONDS = 30
+CHUNK_MESSAGES = 50
+CHUNK_BYTES = 32 * 1024 * 1024
+HOW_TO_CONFIGURE = (
+    "CENTRAL_MAILBOX_URL is not set, so no mailbox is read. "
+    "Set it to the central address's mailbox, "
+    "e.g. imaps://user:password@mail.example.org/INBOX (imap:// without TLS, port 143 by default; "
+    "imaps:// port 993), and run the Celery beat (or this command)."
+)
+_LISTED = re.compile(
+    rb"UID (?P<uid>\d+)|RFC822\.SIZE (?P<size>\d+)"
+    rb"|INTERNALDATE \"(?P<date>[^\"]+)\"|FLAGS \((?P<flags>[^)]*)\)"
+)
+
+
+class MailboxNotConfigured(Exception):
+    def __init__(self):
+        super().__init__(HOW_TO_CONFIGURE)
+
+
+@dataclass(frozen=True)
+class MailboxAddress:
+    tls: bool
+    host: str
+    port: int
+    user: str
+    password: str = field(repr=False)
+    folder: str
+
+    @property
+    def key(self) -> str:
+        """Names the mailbox in the database and on the health panel: never the password."""
+        scheme = "imaps" if self.tls else "imap"
+        return (
+            f"{scheme}://{quote(self.user, safe='')}@{self.host}:{self.port}/{quote(self.folder)}"
+        )
+
+
+def mailbox_address_parse(url: str) -> MailboxAddress:
+    """imap://user:pass@host:port/FOLDER or imaps://...; the folder defaults to INBOX."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("imap", "imaps"):
+        raise ValueError(
+            "CENTRAL_MAILBOX_URL must start with imap:// or imaps://, e.g. imaps://user:pass@host/INBOX."
+        )
+    if not parts.hostname or not parts.username:
+        raise ValueError(
+            "CENTRAL_MAILBOX_URL needs a user and a host, e.g. imaps://user:pass@host/INBOX."
+        )
+    tls = parts.scheme == "imaps"
+    return MailboxAddress(
+        tls=tls,
+        host=parts.hostname,
+        port=parts.port or (993 if tls else 143),
+        user=unquote(parts.username),
+        password=unquote(parts.password or ""),
+        folder=unquote(parts.path.lstrip("/")) or "INBOX",
+    )
+
+
+@dataclass(frozen=True)
+class _Listed:
+    uid: int
+    size: int
+    internal_date: datetime | None
+
+
+class _RawMessage(ImapMessage):
+    """imap-tools' message, keeping the exact bytes and skipping its own (compat32) parse."""
+
+    def __init__(self, fetch_data: list):
+        self.raw, self._raw_uid_data, self._raw_flag_data = self._get_message_data_parts(fetch_data)
+
+    @cached_property
+    def obj(self):  # only if someone asks: we parse with email.policy.default ourselves
+        import email
+
+        return email.message_from_bytes(self.raw)
+
+
+class _Plain(MailBoxUnencrypted):
+    email_message_class = _RawMessage
+
+
+class _Tls(MailBox):
+    email_message_class = _RawMessage
+
+
+def mailbox_ingest(
+    *,
+    url: str | None = None,
+    time_budget: float | None = None,
+    on_message: Callable[[MailMessage], None] | None = None,
+) -> IngestSummary:
+    """Read the mailbox now. Returns what happened; a failure is recorded for the health panel,
+    not raised, so the periodic task simply tries again a minute later."""
+    url = url if url is not None else settings.CENTRAL_MAILBOX_URL
+    if not url:
+        raise MailboxNotConfigured()
+    address = mailbox_address_parse(url)
+    summary = IngestSummary()
+    if not mailbox_state_claim(address.key):
+        summary.busy = True
+        return summary
+    deadline = time.monotonic() + time_budget if time_budget else None
+    try:
+        box = _connect(address)
+        try:
+            waiting = _read(box, address, summary, deadline, on_message)
+        finally:
+            _logout(box)
+        mailbox_state_read(address.key, waiting=waiting, failed=summary.failed)
+    except Exception as error:  # noqa: BLE001 - recorded and shown; the next run tries again
+        summary.error = _describe(error, address)
+        mailbox_state_failed(address.key, summary.error)
+        logger.warning(
+            "mailbox read stopped after %d messages: %s", summary.read, type(error).__name__
+        )
+    finally:
+        mailbox_state_release(address.key)
+    logger.info("mailbox read: %s, %d moved", summary.line(), summary.moved)
+    return summary
+
+
+def _connect(address: MailboxAddress):
+    if address.tls:
+        box = _Tls(
+            address.host,
+            address.port,
+            timeout=TIMEOUT_SECONDS,
+            ssl_context=ssl.create_default_context(),
+        )
+    else:
+        box = _Plain(address.host, address.port, timeout=TIMEOUT_SECONDS)
+    box.login(address.user, address.password, initial_folder=None)
+    # imaplib keeps the capabilities announced before login; servers announce MOVE after it.
+    _, answer = box.client.capability()
+    box.client.capabilities = tuple(answer[-1].decode().upper().split())
+    return box
+
+
+def _logout(box) -> None:
+    try:
+        box.logout()
+    except Exception:  # noqa: BLE001, S110 - the server already went away; nothing to tell it
+        pass
+
+
+def _read(box, address: MailboxAddress, summary: IngestSummary, deadline, on_message) -> int:
+    """Handles every copy in the folder (or until the deadline); returns how many are left."""
+    for folder in (PROCESSED, QUARANTINE):
+        if not box.folder.exists(folder):
+            box.folder.create(folder)
+    status = box.folder.status(address.folder, ["UIDVALIDITY", "MESSAGES"])
+    uidvalidity = int(status["UIDVALIDITY"])
+    box.folder.set(address.folder)
+    listed = _list(box) if int(status["MESSAGES"]) else []
+    for chunk in _chunks(listed):
+        if deadline is not None and time.monotonic() > deadline:
+            break
+        mailbox_state_claim(address.key, renew=True)
+        done = _handle_chunk(box, address.key, uidvalidity, chunk, summary, on_message)
+        _move(box, done, summary)
+    return int(box.folder.status(address.folder, ["MESSAGES"])["MESSAGES"])
+
+
+def _list(box) -> list[_Listed]:
+    """Every copy not flagged deleted, oldest first, from one UID FETCH."""
+    kind, lines = box.client.uid("FETCH", "1:*", "(UID RFC822.SIZE INTERNALDATE FLAGS)")
+    if kind != "OK":
+        raise ConnectionError(f"the server refused to list the folder ({kind})")
+    listed = {}
+    for line in lines:
+        if not isinstance(line, bytes):
+            continue
+        found = {}
+        for match in _LISTED.finditer(line):
+            found.update(
+                {key: value for key, value in match.groupdict().items() if value is not None}
+            )
+        if "uid" in found and b"\\deleted" not in found.get("flags", b"").lower():
+            uid = int(found["uid"])
+            listed[uid] = _Listed(uid, int(found.get("size", 0)), _internal_date(found.get("date")))
+    return [listed[uid] for uid in sorted(listed)]
+
+
+def _internal_date(value: bytes | None) -> datetime | None:
+    try:
+        return datetime.strptime(value.decode(), "%d-%b-%Y %H:%M:%S %z") if value else None
+    except ValueError:
+        return None
+
+
+def _chunks(listed: list[_Listed]) -> Iterator[list[_Listed]]:
+    chunk, size = [], 0
+    for copy in listed:
+        if chunk and (len(chunk) >= CHUNK_MESSAGES or size + copy.size > CHUNK_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(copy)
+        size += copy.size
+    if chunk:
+        yield chunk
+
+
+def _handle_chunk(
+    box, mailbox: str, uidvalidity: int, chunk: list[_Listed], summary, on_message
+) -> list[MailMessage]:
+    """Records every copy of the chunk (each committed on its own); returns the rows to move."""
+    by_uid = {copy.uid: copy for copy in chunk}
+    done = list(
+        MailMessage.objects.filter(mailbox=mailbox, uidvalidity=uidvalidity, uid__in=list(by_uid))
+    )
+    to_fetch = [str(uid) for uid in by_uid if uid not in {row.uid for row in done}]
+    if not to_fetch:  # imap-tools reads an empty uid_list as "everything": never pass one
+        return done
+    for fetched in box.fetch(uid_list=to_fetch, mark_seen=False, bulk=True):
+        copy = by_uid.get(int(fetched.uid or 0))
+        if copy is None:
+            continue
+        origin = Origin(mailbox, uidvalidity, copy.uid, copy.internal_date)
+        try:
+            row = message_ingest(raw=fetched.raw, origin=origin, copy_is_new=True)
+        except Exception as error:  # noqa: BLE001 - one message never stops the run; it stays for the next
+            summary.failed += 1
+            logger.error(
+                "mailbox copy uid %s could not be recorded (%s); left in the folder",
+                copy.uid,
+                type(error).__name__,
+            )
+            continue
+        summary.count(row)
+        done.append(row)
+        if on_message is not None:
+            on_message(row)
+    return done
+
+
+def _move(box, rows: list[MailMessage], summary: IngestSummary) -> None:
+    for folder in (PROCESSED, QUARANTINE):
+        moving = [row for row in rows if row.folder == folder]
+        if not moving:
+            continue
+        uids = [str(row.uid) for row in moving]
+        if "MOVE" in box.client.capabilities:
+            box.move(uids, folder)
+        else:
+            _copy_then_expunge(box, uids, folder)
+        MailMessage.objects.filter(pk__in=[row.pk for row in moving]).update(moved_to=folder)
+        summary.moved += len(moving)
+
+
+def _copy_then_expunge(box, uids: list[str], folder: str) -> None:
+    """MOVE by hand. The copy is made first; only these UIDs are ever expunged (UIDPLUS). Without
+    UIDPLUS they stay flagged \\Deleted, which the listing skips: no risk to anyone else's mail."""
+    box.copy(uids, folder)
+    box.client.uid("STORE", ",".join(uids), "+FLAGS.SILENT", r"(\Deleted)")
+    if "UIDPLUS" in box.client.capabilities:
+        box.client.uid("EXPUNGE", ",".join(uids))
+
+
+def _describe(error: Exception, address: MailboxAddress) -> str:
+    text = f"{type(error).__name__}: {error}"
+    if address.password:
+        text = text.replace(address.password, "***")
+    return text[:500]

@@ -1,0 +1,43 @@
+"""Read the central mailbox now: what the periodic task does every minute."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from detainers.mailbox import MailboxNotConfigured, mailbox_ingest
+
+
+class Command(BaseCommand):
+    help = (
+        "Read new messages from CENTRAL_MAILBOX_URL into deliveries (--once: one pass, then exit)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--once", action="store_true", help="Read once and exit (what beat does each minute)."
+        )
+        parser.add_argument(
+            "--every", type=int, default=60, help="Seconds between reads without --once."
+        )
+
+    def handle(self, *args, once: bool, every: int, **options):
+        while True:
+            try:
+                summary = mailbox_ingest()
+            except MailboxNotConfigured as error:
+                raise CommandError(str(error)) from None
+            except ValueError as error:  # a malformed CENTRAL_MAILBOX_URL
+                raise CommandError(str(error)) from None
+            if summary.busy:
+                self.stdout.write("Another run is reading this mailbox; nothing done.")
+            else:
+                self.stdout.write(f"{summary.line()}; {summary.moved} moved on the server.")
+            if summary.error:
+                self.stderr.write(f"The mailbox could not be read to the end: {summary.error}")
+                if once:
+                    raise CommandError(
+                        "Read stopped early; what was read is kept. Run again to go on."
+                    )
+            if once:
+                return
+            time.sleep(every)
