@@ -22,6 +22,7 @@ from precincts.phone import fax_number_normalise
 from precincts.selectors import fax_number_owner_at
 
 from .audit import event_record
+from .counting import counts_add
 from .documents import SCAN_TYPES, CheckedDocument, content_type_of, document_check, page_count
 from .models import Channel, Delivery, DetainerRequest, Document, NumberMatch, Source
 
@@ -191,8 +192,10 @@ def _write(
     delivery = Delivery.objects.create(**fields)
     documents = [document_store(delivery, doc) for doc in checked]
     carriers = [documents[index] for index in forms] or [documents[0] if documents else None]
+    requests = []
     for document in carriers:
         request = DetainerRequest.objects.create(delivery=delivery, document=document)
+        requests.append(request)
         event_record(
             action="received",
             actor=actor,
@@ -204,6 +207,7 @@ def _write(
                 "documents": (None, [doc.sha256 for doc in documents]),
             },
         )
+    counts_add(requests)
     transaction.on_commit(lambda: _enqueue_routing(delivery.pk))
     logger.info("delivery %s received via %s", delivery.pk, delivery.source)
     return delivery, documents

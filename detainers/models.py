@@ -348,3 +348,26 @@ class MailboxState(models.Model):
 
     def __str__(self) -> str:
         return self.mailbox
+
+
+class CountCell(models.Model):
+    """The summary the dashboard reads: how many counted requests share a year, precinct, channel and
+    one breakdown value. Kept by detainers.counting in the same transaction as every change; never
+    edited by hand (`python manage.py rebuild_counts` recomputes it)."""
+
+    year = models.PositiveSmallIntegerField()
+    precinct_id = models.PositiveIntegerField(help_text="0: no precinct.")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    breakdown = models.CharField(max_length=20)
+    value = models.CharField(max_length=40, blank=True)
+    total = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "precinct_id", "channel", "breakdown", "value"], name="countcell_one_per_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.breakdown}={self.value}: {self.total}"

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .audit import event_record
+from .counting import counts_follow
 from .models import DetainerRequest, Disposition, FormType, ProbableCause
 
 TEXT_FIELDS = {
@@ -123,7 +124,8 @@ def request_triage(*, request_id: int, actor, changes: dict) -> DetainerRequest:
         return request
     for field, (_, new) in diff.items():
         setattr(request, field + ("_id" if field == "reviewed_by" else ""), new)
-    request.save()
+    with counts_follow(request.pk):
+        request.save()
     event_record(action="triaged", actor=actor, request=request, changes=diff)
     if request.duplicate_of_id and "duplicate_of" in diff:
         _duplicates_repoint(duplicate=request, original=request.duplicate_of, actor=actor)
@@ -184,6 +186,7 @@ def duplicate_candidates(request: DetainerRequest) -> tuple[DetainerRequest, str
     return None
 
 
+@transaction.atomic
 def request_duplicate_detect(*, request: DetainerRequest) -> DetainerRequest | None:
     """Link a request to the earlier one it repeats. Returns the request marked as the duplicate."""
     found = duplicate_candidates(request)
@@ -202,7 +205,8 @@ def request_duplicate_detect(*, request: DetainerRequest) -> DetainerRequest | N
     if not duplicate.disposition:
         changes["disposition"] = ("", Disposition.DUPLICATE)
         duplicate.disposition = Disposition.DUPLICATE
-    duplicate.save(update_fields=["duplicate_of", "duplicate_reason", "disposition"])
+    with counts_follow(duplicate.pk):
+        duplicate.save(update_fields=["duplicate_of", "duplicate_reason", "disposition"])
     event_record(action="duplicate_linked", request=duplicate, changes=changes)
     _duplicates_repoint(duplicate=duplicate, original=original)
     return duplicate
@@ -239,6 +243,7 @@ def request_duplicate_undo(*, request_id: int, actor) -> DetainerRequest:
     request.duplicate_of = None
     request.duplicate_reason = ""
     request.duplicate_check_dismissed = True
-    request.save()
+    with counts_follow(request.pk):
+        request.save()
     event_record(action="duplicate_undone", actor=actor, request=request, changes=changes)
     return request

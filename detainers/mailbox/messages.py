@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ..audit import event_record
+from ..counting import counts_add
 from ..email_parse import (
     TEXT,
     MessageHeaders,
@@ -304,6 +305,7 @@ def _add_read_files(delivery: Delivery, parsed: ParsedMessage, actor) -> None:
             )
             continue
         request = DetainerRequest.objects.create(delivery=delivery, document=document)
+        counts_add([request])
         event_record(
             action="received",
             actor=actor,
