@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from .views import inbox, intake
 
@@ -14,4 +14,7 @@ urlpatterns = [
     ),
     path("documents/<int:pk>/", inbox.document, name="document"),
     path("documents/<int:pk>/page/<int:n>.png", inbox.document_page, name="document-page"),
+    path("dashboard/", include("detainers.urls_dashboard")),
+    path("reports/reconcile/", include("detainers.urls_reconcile")),
+    path("reports/", include("detainers.urls_reports")),
 ]
