@@ -6,6 +6,7 @@ names the variable to set.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -71,6 +72,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
     "accounts",
     "precincts",
     "detainers",
@@ -78,6 +81,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -85,6 +89,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A view that cannot reach the database answers 503 with Retry-After, not 500.
+    "config.middleware.DatabaseUnavailableMiddleware",
+    # Last, so it sees the login view's failed attempt and answers with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -109,7 +117,9 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # An unreachable database host fails a request in seconds instead of holding a worker.
         DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
@@ -132,9 +142,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Axes first: it refuses a locked-out user name before a password is even checked. It needs the
+# request, so code that calls authenticate() must pass one (tests sign in with force_login).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -201,10 +220,19 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-# The sweep re-enqueues deliveries still unrouted this long after they were accepted.
-ROUTING_SWEEP_AFTER_SECONDS = 30
+# The sweep (beat, every ROUTING_SWEEP_EVERY_SECONDS) re-enqueues deliveries still unrouted
+# ROUTING_SWEEP_AFTER_SECONDS after they were accepted. The fault suite (faults/run.py) shortens both.
+ROUTING_SWEEP_AFTER_SECONDS = env_int("ROUTING_SWEEP_AFTER_SECONDS", 30)
+ROUTING_SWEEP_EVERY_SECONDS = env_int("ROUTING_SWEEP_EVERY_SECONDS", 60)
+if ROUTING_SWEEP_AFTER_SECONDS < 0 or ROUTING_SWEEP_EVERY_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "ROUTING_SWEEP_AFTER_SECONDS must be 0 or more and ROUTING_SWEEP_EVERY_SECONDS 1 or more."
+    )
 CELERY_BEAT_SCHEDULE = {
-    "sweep-unrouted": {"task": "detainers.tasks.sweep_unrouted", "schedule": 60.0},
+    "sweep-unrouted": {
+        "task": "detainers.tasks.sweep_unrouted",
+        "schedule": float(ROUTING_SWEEP_EVERY_SECONDS),
+    },
     "ingest-mailbox": {"task": "detainers.tasks.ingest_mailbox", "schedule": 60.0},
 }
 
@@ -270,7 +298,49 @@ SPECTACULAR_SETTINGS = {
 # --- Security -------------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"  # the document views alone allow a same-origin frame (the inbox shows PDFs)
+# The document views alone allow a same-origin frame (the inbox shows PDFs).
+X_FRAME_OPTIONS = "DENY"
+# Django's default, named so a test can hold it: a page opened from here shares no window with
+# another site's page.
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content security policy (django-csp 4): our own files only, no inline script or style. Browsers
+# that know CSP follow frame-ancestors instead of X-Frame-Options, so pages may be framed by this
+# site alone; the document views send their own, stricter policies. /api/docs/ (Swagger UI) allows
+# its one <style> block by hash, on that view only (config/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'self'"],  # the inbox shows PDFs in an <object>
+        "frame-ancestors": ["'self'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+    }
+}
+
+# Login throttling (django-axes): 5 failed logins for one user name from one address lock that
+# pair out for 15 minutes; a successful login clears the count. API tokens are not passwords and
+# are not throttled here: a locked-out account's token still works.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+# The lockout's JSON answer (to an XMLHttpRequest) names this site's origin, not "*".
+AXES_ALLOWED_CORS_ORIGINS = "{0.scheme}://{0.netloc}".format(urlsplit(SITE_URL))
+# How many proxies in front of the app append to X-Forwarded-For (docs/deploy.md's nginx: 1). With
+# 0 the address is REMOTE_ADDR, which behind a proxy is the proxy's for everyone: the lockout then
+# holds per user name alone. Never set it higher than the proxies that really are there, or a
+# client can choose the address it is counted under.
+PROXY_COUNT = env_int("DJANGO_PROXY_COUNT", 0)
+if PROXY_COUNT < 0:
+    raise ImproperlyConfigured(
+        "DJANGO_PROXY_COUNT must be 0 or more (the proxies in front of the app)."
+    )
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

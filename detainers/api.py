@@ -36,13 +36,17 @@ READERS = (Role.SUPERVISOR, Role.CLERK, Role.GATEWAY)
 
 
 def _field_errors_response(example: dict) -> OpenApiResponse:
+    # {"field": ["message", ...]}, or {"detail": "message"} for a body that cannot be parsed.
     return OpenApiResponse(
         response={
             "type": "object",
-            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "additionalProperties": {
+                "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]
+            },
             "example": example,
         },
-        description="What was refused (a field or parameter) and how to fix it.",
+        description="What was refused (a field or parameter, or the body as a whole) and how to "
+        "fix it.",
     )
 
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import api, stats_api
 
@@ -7,4 +7,5 @@ urlpatterns = [
     path("requests/", api.RequestList.as_view(), name="api-requests"),
     path("requests/<int:pk>/", api.RequestDetail.as_view(), name="api-request"),
     path("stats/yearly/", stats_api.YearlyStats.as_view(), name="api-stats-yearly"),
+    path("reconciliations/", include("detainers.reconcile_api")),
 ]

@@ -30,5 +30,7 @@ def event_record(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         delivery=delivery or (request.delivery if request else None),
         request=request,
-        changes={field: [_plain(old), _plain(new)] for field, (old, new) in (changes or {}).items()},
+        changes={
+            field: [_plain(old), _plain(new)] for field, (old, new) in (changes or {}).items()
+        },
     )

@@ -54,7 +54,10 @@ def count_keys(request: DetainerRequest) -> list[CountKey]:
     received = timezone.localtime(request.delivery.received_at)
     where = (received.year, request.delivery.precinct_id or 0, request.delivery.channel)
     values = (str(received.month), request.form_type, request.probable_cause, request.disposition)
-    return [CountKey(*where, breakdown, value) for breakdown, value in zip(BREAKDOWNS, values, strict=True)]
+    return [
+        CountKey(*where, breakdown, value)
+        for breakdown, value in zip(BREAKDOWNS, values, strict=True)
+    ]
 
 
 def _keys(request_ids: Iterable[int]) -> dict[int, list[CountKey]]:
@@ -90,7 +93,9 @@ def counts_follow(*request_ids: int):
     never disagree.
     """
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("counts_follow must run inside the transaction that changes the requests")
+        raise RuntimeError(
+            "counts_follow must run inside the transaction that changes the requests"
+        )
     before = _keys(request_ids)
     yield
     after = _keys(request_ids)

@@ -10,7 +10,7 @@ depends on Redis or a worker.
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 LATE_AFTER = timedelta(days=7)
 CLOCK_SKEW = timedelta(minutes=5)
+# No fax is older than this: a machine whose clock says so was reset (1970, year 0049, ...).
+EARLIEST_RECEIPT = datetime(2000, 1, 1, tzinfo=UTC)
 QUICK_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
@@ -55,16 +57,27 @@ class Received:
     documents: tuple[Document, ...] = ()  # those stored by this call, in the order of `files`
 
 
-def _check_received_at(received_at: datetime, source: str, late_reason: str) -> tuple[datetime, str]:
+def _check_received_at(
+    received_at: datetime, source: str, late_reason: str
+) -> tuple[datetime, str]:
     """Returns the moment to record and a note. Machines' clocks are trusted less than people's."""
     now = timezone.now()
     if timezone.is_naive(received_at):
-        raise ValidationError({"received_at": "Give the time with its offset, e.g. 2024-03-15T09:30:00-04:00."})
-    if received_at > now + CLOCK_SKEW:
+        raise ValidationError(
+            {"received_at": "Give the time with its offset, e.g. 2024-03-15T09:30:00-04:00."}
+        )
+    if received_at > now + CLOCK_SKEW or received_at < EARLIEST_RECEIPT:
         if source == Source.CLERK:
-            raise ValidationError({"received_at": "That time is in the future. Enter when the fax arrived."})
-        # A gateway or mail server whose clock runs ahead must not lose the fax: record now, keep theirs.
-        return now, f"Sender's clock said {received_at.isoformat()}; recorded as the time it was logged."
+            when = "in the future" if received_at > now else "before 2000"
+            raise ValidationError(
+                {"received_at": f"That time is {when}. Enter when the fax arrived."}
+            )
+        # A gateway or mail server whose clock is wrong must not lose the fax (nor have it counted
+        # in a year nobody reports on): record now, keep theirs.
+        return (
+            now,
+            f"Sender's clock said {received_at.isoformat()}; recorded as the time it was logged.",
+        )
     if source == Source.CLERK and received_at < now - LATE_AFTER and not late_reason.strip():
         raise ValidationError(
             {"late_reason": "This fax arrived more than 7 days ago. Say why it is logged only now."}
@@ -73,15 +86,23 @@ def _check_received_at(received_at: datetime, source: str, late_reason: str) -> 
 
 
 def _resolve_number(
-    channel: str, to_number: str, received_at: datetime, precinct: Precinct | None, fax_number: FaxNumber | None
+    channel: str,
+    to_number: str,
+    received_at: datetime,
+    precinct: Precinct | None,
+    fax_number: FaxNumber | None,
 ) -> tuple[str, Precinct | None, FaxNumber | None, str]:
     """The dialled number in E.164 where readable, the precinct and period that owned it, and the match."""
     if fax_number is not None:
         if precinct is not None and fax_number.precinct_id != precinct.pk:
-            raise ValidationError({"fax_number": f"That number is not one of {precinct.code}'s numbers."})
+            raise ValidationError(
+                {"fax_number": f"That number is not one of {precinct.code}'s numbers."}
+            )
         if not fax_number.is_active_at(received_at):
             raise ValidationError(
-                {"fax_number": "That number was not in service at the time you entered. Check the time or the line."}
+                {
+                    "fax_number": "That number was not in service at the time you entered. Check the time or the line."
+                }
             )
         return fax_number.number, fax_number.precinct, fax_number, NumberMatch.OWNED
     if channel != Channel.FAX or not to_number:
@@ -93,7 +114,11 @@ def _resolve_number(
     owner = fax_number_owner_at(number=dialled, at=received_at)
     if owner is not None:
         return dialled, owner.precinct, owner, NumberMatch.OWNED
-    match = NumberMatch.RETIRED if FaxNumber.objects.filter(number=dialled).exists() else NumberMatch.UNKNOWN
+    match = (
+        NumberMatch.RETIRED
+        if FaxNumber.objects.filter(number=dialled).exists()
+        else NumberMatch.UNKNOWN
+    )
     return dialled, precinct, None, match
 
 
@@ -105,7 +130,10 @@ def _enqueue_routing(delivery_id: int) -> None:
         # must not wait on a dead broker.
         route_delivery.apply_async((delivery_id,), retry=True, retry_policy=QUICK_RETRY)
     except Exception:  # noqa: BLE001 - the broker is down; the sweep routes the delivery later
-        logger.warning("routing of delivery %s not enqueued (broker unavailable); the sweep will route it", delivery_id)
+        logger.warning(
+            "routing of delivery %s not enqueued (broker unavailable); the sweep will route it",
+            delivery_id,
+        )
 
 
 def delivery_receive(
@@ -138,7 +166,9 @@ def delivery_receive(
             return Received(existing, created=False)
     received_at, clock_note = _check_received_at(received_at, source, late_reason)
     checked = [file_check(file, allowed_types) for file in files]
-    dialled, precinct, fax_number, match = _resolve_number(channel, to_number, received_at, precinct, fax_number)
+    dialled, precinct, fax_number, match = _resolve_number(
+        channel, to_number, received_at, precinct, fax_number
+    )
     if pages is None and checked:
         pages = sum(doc.pages or 0 for doc in checked) or None
     fields = dict(
@@ -165,7 +195,11 @@ def delivery_receive(
             delivery, documents = _write(fields, checked, forms, actor)
     except IntegrityError:
         # Two copies of one retried post raced; the other one won. Answer with its delivery.
-        existing = Delivery.objects.filter(source=source, external_id=external_id).first() if external_id else None
+        existing = (
+            Delivery.objects.filter(source=source, external_id=external_id).first()
+            if external_id
+            else None
+        )
         if existing is None:
             raise
         return Received(existing, created=False)

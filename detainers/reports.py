@@ -2,22 +2,25 @@
 
 Every figure here comes from `CountCell` (detainers.counting keeps it equal to a recount), so a
 dashboard costs a handful of small queries however many requests there are. `counted_requests` is the
-list behind any figure, under the same rule, for drill-downs.
+list behind any figure, under the same rule, for drill-downs. `line_health` says which fax lines went
+silent and which retired numbers still receive (it reads deliveries, not the summary).
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from precincts.models import Precinct
+from precincts.models import FaxNumber, Precinct
+from precincts.phone import fax_number_display
 
 from .counting import COUNTED
-from .models import Channel, CountCell, DetainerRequest
+from .models import Channel, CountCell, Delivery, DetainerRequest, NumberMatch
 
 NO_PRECINCT = 0
+VALUE_BREAKDOWNS = ("form_type", "probable_cause", "disposition")
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,9 @@ class CountFilter:
 
 
 def _sum_by(cells: QuerySet[CountCell], *columns: str) -> list[tuple]:
-    rows = cells.values_list(*columns).annotate(sum=Sum("total")).filter(sum__gt=0).order_by(*columns)
+    rows = (
+        cells.values_list(*columns).annotate(sum=Sum("total")).filter(sum__gt=0).order_by(*columns)
+    )
     return list(rows)
 
 
@@ -53,63 +58,108 @@ def precinct_codes() -> dict[int, str]:
     return codes
 
 
-def yearly_stats(*, counts: CountFilter = CountFilter()) -> list[dict]:
+def yearly_stats(
+    *, counts: CountFilter = CountFilter(), codes: dict[int, str] | None = None
+) -> list[dict]:
     """CONTRACT.md's /api/v1/stats/yearly/: [{"year", "total", "by_channel", "by_precinct"}], oldest first."""
-    months = counts.cells().filter(breakdown="month")
-    codes = precinct_codes()
+    return _years(_year_rows(counts), precinct_codes() if codes is None else codes)
+
+
+def _year_rows(counts: CountFilter) -> list[tuple[int, int, str, int]]:
+    """(year, precinct_id, channel, total): one query gives years, channels and precincts."""
+    return _sum_by(counts.cells().filter(breakdown="month"), "year", "precinct_id", "channel")
+
+
+def _years(rows: list[tuple[int, int, str, int]], codes: dict[int, str]) -> list[dict]:
     years: dict[int, dict] = {}
-    for year, channel, total in _sum_by(months, "year", "channel"):
+    for year, precinct_id, channel, total in rows:
         entry = years.setdefault(year, _empty_year(year))
-        entry["by_channel"][channel] = total
+        entry["by_channel"][channel] += total
         entry["total"] += total
-    for year, precinct_id, total in _sum_by(months, "year", "precinct_id"):
-        years[year]["by_precinct"][codes.get(precinct_id, str(precinct_id))] = total
+        code = codes.get(precinct_id, str(precinct_id))
+        entry["by_precinct"][code] = entry["by_precinct"].get(code, 0) + total
     return [years[year] for year in sorted(years)]
 
 
 def _empty_year(year: int) -> dict:
-    return {"year": year, "total": 0, "by_channel": {channel: 0 for channel in Channel.values}, "by_precinct": {}}
+    return {
+        "year": year,
+        "total": 0,
+        "by_channel": {channel: 0 for channel in Channel.values},
+        "by_precinct": {},
+    }
 
 
 @dataclass
 class Dashboard:
     years: list[dict]
     focus_year: int | None
-    by_precinct: list[tuple[int, str, int]] = field(default_factory=list)  # (precinct_id, code, total)
+    by_precinct: list[tuple[int, str, int]] = field(
+        default_factory=list
+    )  # (precinct_id, code, total)
     by_month: list[tuple[int, int]] = field(default_factory=list)  # (month, total) for focus_year
     by_form_type: list[tuple[str, int]] = field(default_factory=list)
     by_probable_cause: list[tuple[str, int]] = field(default_factory=list)
     by_disposition: list[tuple[str, int]] = field(default_factory=list)
+    # {precinct_id: {channel: total}}: the channel split of each by_precinct row.
+    precinct_channels: dict[int, dict[str, int]] = field(default_factory=dict)
+    counts: CountFilter = CountFilter()
 
     @property
     def total(self) -> int:
         return sum(year["total"] for year in self.years)
 
+    def channel_total(self, channel: str) -> int:
+        return sum(year["by_channel"].get(channel, 0) for year in self.years)
+
     @property
     def central_share(self) -> float | None:
         """The share that came through the central channel (email to the central address)."""
         total = self.total
-        email = sum(year["by_channel"].get(Channel.EMAIL, 0) for year in self.years)
-        return email / total if total else None
+        return self.channel_total(Channel.EMAIL) / total if total else None
 
 
-def dashboard(*, counts: CountFilter = CountFilter(), focus_year: int | None = None) -> Dashboard:
-    """Everything /dashboard/ shows, for the filter; the month breakdown for `focus_year`
-    (default: the latest year with any request)."""
-    years = yearly_stats(counts=counts)
-    focus = focus_year if focus_year is not None else (years[-1]["year"] if years else None)
-    cells = counts.cells()
-    codes = precinct_codes()
-    board = Dashboard(years=years, focus_year=focus)
-    board.by_precinct = [
-        (precinct_id, codes.get(precinct_id, str(precinct_id)), total)
-        for precinct_id, total in _sum_by(cells.filter(breakdown="month"), "precinct_id")
-    ]
+def _in_range(counts: CountFilter, year: int) -> bool:
+    return (counts.year_from is None or counts.year_from <= year) and (
+        counts.year_to is None or year <= counts.year_to
+    )
+
+
+def dashboard(
+    *,
+    counts: CountFilter = CountFilter(),
+    focus_year: int | None = None,
+    codes: dict[int, str] | None = None,
+) -> Dashboard:
+    """Everything /dashboard/ shows, for the filter, in two queries on the summary (plus the precinct
+    codes unless given). The month breakdown is for `focus_year` when it lies in the filter's years,
+    otherwise for the latest year with any request."""
+    codes = precinct_codes() if codes is None else codes
+    rows = _year_rows(counts)
+    years = _years(rows, codes)
+    focus = focus_year if focus_year is not None and _in_range(counts, focus_year) else None
+    if focus is None and years:
+        focus = years[-1]["year"]
+    board = Dashboard(years=years, focus_year=focus, counts=counts)
+    for _, precinct_id, channel, total in rows:
+        board.precinct_channels.setdefault(precinct_id, dict.fromkeys(Channel.values, 0))[
+            channel
+        ] += total
+    board.by_precinct = sorted(
+        (
+            (pid, codes.get(pid, str(pid)), sum(split.values()))
+            for pid, split in board.precinct_channels.items()
+        ),
+        key=lambda row: (row[0] == NO_PRECINCT, row[1]),
+    )
+    wanted = Q(breakdown__in=VALUE_BREAKDOWNS) | Q(breakdown="month", year=focus)
+    values: dict[str, dict[str, int]] = defaultdict(dict)
+    for breakdown, value, total in _sum_by(counts.cells().filter(wanted), "breakdown", "value"):
+        values[breakdown][value] = total
     if focus is not None:
-        months = defaultdict(int, _sum_by(cells.filter(breakdown="month", year=focus), "value"))
-        board.by_month = [(month, months[str(month)]) for month in range(1, 13)]
-    for breakdown in ("form_type", "probable_cause", "disposition"):
-        setattr(board, f"by_{breakdown}", _sum_by(cells.filter(breakdown=breakdown), "value"))
+        board.by_month = [(month, values["month"].get(str(month), 0)) for month in range(1, 13)]
+    for breakdown in VALUE_BREAKDOWNS:
+        setattr(board, f"by_{breakdown}", sorted(values[breakdown].items()))
     return board
 
 
@@ -122,16 +172,24 @@ def _local_month_start(year: int, month: int) -> datetime:
 
 
 def counted_requests(
-    *, counts: CountFilter = CountFilter(), month: int | None = None, breakdown: str = "", value: str | None = None
+    *,
+    counts: CountFilter = CountFilter(),
+    month: int | None = None,
+    breakdown: str = "",
+    value: str | None = None,
 ) -> QuerySet[DetainerRequest]:
     """The requests behind a figure: the same rule, the same local years and months."""
-    requests = DetainerRequest.objects.filter(COUNTED).select_related("delivery", "delivery__precinct")
+    requests = DetainerRequest.objects.filter(COUNTED).select_related(
+        "delivery", "delivery__precinct"
+    )
     received = "delivery__received_at"
     if counts.year_from is not None:
         requests = requests.filter(**{f"{received}__gte": _local_year_start(counts.year_from)})
     if counts.year_to is not None:
         requests = requests.filter(**{f"{received}__lt": _local_year_start(counts.year_to + 1)})
-    if month is not None and counts.year_from is not None and counts.year_from == counts.year_to:
+    if month is not None:
+        if counts.year_from is None or counts.year_from != counts.year_to:
+            raise ValueError("A month is a month of one year: give year_from == year_to.")
         start = _local_month_start(counts.year_from, month)
         end = _local_month_start(counts.year_from + month // 12, month % 12 + 1)
         requests = requests.filter(**{f"{received}__gte": start, f"{received}__lt": end})
@@ -141,6 +199,130 @@ def counted_requests(
         requests = requests.filter(delivery__precinct_id=counts.precinct_id)
     if counts.channel:
         requests = requests.filter(delivery__channel=counts.channel)
-    if breakdown in ("form_type", "probable_cause", "disposition") and value is not None:
+    if breakdown in VALUE_BREAKDOWNS and value is not None:
         requests = requests.filter(Q(**{breakdown: value}))
     return requests.order_by("delivery__received_at", "pk")
+
+
+# --- Line health: is every fax line still receiving? ------------------------------------------------
+
+# A line "usually receives" when at least USUAL_MINIMUM deliveries reached it in the USUAL_WINDOW
+# before the last SILENT_AFTER; it has "gone silent" when, on top of that, nothing reached it in the
+# last SILENT_AFTER. Deliveries to a retired number are shown for RETIRED_WINDOW.
+SILENT_AFTER = timedelta(days=30)
+USUAL_WINDOW = timedelta(days=90)
+USUAL_MINIMUM = 3
+RETIRED_WINDOW = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class LineStatus:
+    """One fax number's period (FaxNumber row) and what reached it."""
+
+    fax_number: FaxNumber
+    last_received_at: datetime | None
+    recent: int  # deliveries in the last SILENT_AFTER
+    usual: int  # deliveries in the USUAL_WINDOW before that
+    active: bool  # in service now
+
+    @property
+    def silent(self) -> bool:
+        return self.active and self.usual >= USUAL_MINIMUM and self.recent == 0
+
+
+@dataclass(frozen=True)
+class RetiredNumberUse:
+    """Deliveries dialled to a number that nobody owned at the time (number_match "retired")."""
+
+    number: str
+    deliveries: int
+    first_received_at: datetime
+    last_received_at: datetime
+    latest_request_id: int | None  # the request of the latest such delivery
+    last_owner: FaxNumber | None  # the period that owned the number last
+
+    @property
+    def display_number(self) -> str:
+        return fax_number_display(self.number)
+
+
+@dataclass(frozen=True)
+class LineHealth:
+    now: datetime
+    lines: list[LineStatus]
+    retired: list[RetiredNumberUse]
+
+    @property
+    def silent(self) -> list[LineStatus]:
+        return [line for line in self.lines if line.silent]
+
+
+def line_health(*, now: datetime | None = None) -> LineHealth:
+    """Every fax number period with its last delivery and its recent traffic; retired numbers in use.
+
+    At most four queries. Two read deliveries, not the summary, in one pass each: the traffic of every line
+    (grouped by Delivery.fax_number alone, so the database keeps one small hash), and the deliveries
+    to retired numbers of the last RETIRED_WINDOW. Their cost grows with the deliveries (about a
+    second at 10 million, see bench/dashboard); an index on Delivery (fax_number, received_at) would
+    let a per-line lookup replace the pass.
+    """
+    now = now or timezone.now()
+    quiet_from, usual_from = now - SILENT_AFTER, now - SILENT_AFTER - USUAL_WINDOW
+    traffic = {
+        row["fax_number_id"]: row
+        for row in Delivery.objects.filter(fax_number__isnull=False)
+        .values("fax_number_id")
+        .annotate(
+            last=Max("received_at"),
+            recent=Count("id", filter=Q(received_at__gte=quiet_from)),
+            usual=Count("id", filter=Q(received_at__gte=usual_from, received_at__lt=quiet_from)),
+        )
+        .order_by()
+    }
+    lines = []
+    for number in FaxNumber.objects.select_related("precinct").order_by(
+        "precinct__code", "number", "active_from"
+    ):
+        seen = traffic.get(number.pk, {"last": None, "recent": 0, "usual": 0})
+        lines.append(
+            LineStatus(
+                number, seen["last"], seen["recent"], seen["usual"], number.is_active_at(now)
+            )
+        )
+    return LineHealth(now=now, lines=lines, retired=_retired_number_use(now - RETIRED_WINDOW))
+
+
+def _retired_number_use(since: datetime) -> list[RetiredNumberUse]:
+    retired = Delivery.objects.filter(number_match=NumberMatch.RETIRED, received_at__gte=since)
+    latest = DetainerRequest.objects.filter(
+        delivery__number_match=NumberMatch.RETIRED,
+        delivery__received_at__gte=since,
+        delivery__to_number=OuterRef("to_number"),
+    ).order_by("-delivery__received_at", "-pk")
+    rows = list(
+        retired.values("to_number")
+        .annotate(
+            deliveries=Count("id"),
+            first=Min("received_at"),
+            last=Max("received_at"),
+            latest_request_id=Subquery(latest.values("pk")[:1]),
+        )
+        .order_by("-last")
+    )
+    owners: dict[str, FaxNumber] = {}
+    for period in FaxNumber.objects.filter(
+        number__in=[row["to_number"] for row in rows]
+    ).select_related("precinct"):
+        if period.number not in owners or period.active_from > owners[period.number].active_from:
+            owners[period.number] = period
+    return [
+        RetiredNumberUse(
+            row["to_number"],
+            row["deliveries"],
+            row["first"],
+            row["last"],
+            row["latest_request_id"],
+            owners.get(row["to_number"]),
+        )
+        for row in rows
+    ]

@@ -34,7 +34,8 @@ def notice_header_value(receipt_number: str) -> str:
 def is_own_notice(header_value: str) -> bool:
     try:
         return _NOTICE_SIGNER.unsign(" ".join(header_value.split())).startswith("notice ")
-    except signing.BadSignature:
+    except (signing.BadSignature, UnicodeError):
+        # UnicodeError: a header with bytes that are not UTF-8 (held as surrogates) is not ours.
         return False
 
 
@@ -52,17 +53,19 @@ def send_mail(
     return email.send(fail_silently=fail_silently)
 
 
-
-
 def delivery_route(*, delivery_id: int) -> bool:
     """Put the delivery in the central inbox. True if this call did it, False if it was already done."""
     with transaction.atomic():
-        claimed = Delivery.objects.filter(pk=delivery_id, routed_at__isnull=True).update(routed_at=timezone.now())
+        claimed = Delivery.objects.filter(pk=delivery_id, routed_at__isnull=True).update(
+            routed_at=timezone.now()
+        )
         if claimed != 1:
             return False
         delivery = Delivery.objects.get(pk=delivery_id)
         InboxEntry.objects.create(delivery=delivery)
-        event_record(action="routed", delivery=delivery, changes={"routed_at": (None, delivery.routed_at)})
+        event_record(
+            action="routed", delivery=delivery, changes={"routed_at": (None, delivery.routed_at)}
+        )
     logger.info("delivery %s routed to the central inbox", delivery_id)
     return True
 
@@ -78,7 +81,11 @@ def delivery_send_notice(*, delivery_id: int) -> bool:
         delivery = Delivery.objects.select_related("precinct").get(pk=delivery_id)
         # Sent inside the transaction: if sending fails the claim is rolled back and a retry sends it.
         send_mail(**notice_message(delivery), fail_silently=False)
-        event_record(action="notice_sent", delivery=delivery, changes={"notice_sent_at": (None, delivery.notice_sent_at)})
+        event_record(
+            action="notice_sent",
+            delivery=delivery,
+            changes={"notice_sent_at": (None, delivery.notice_sent_at)},
+        )
     return True
 
 

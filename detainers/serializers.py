@@ -192,6 +192,12 @@ class RequestSummarySerializer(serializers.ModelSerializer):
         help_text="Set once it is in the central inbox.",
     )
     status = serializers.ChoiceField(choices=DetainerRequest.Status.choices, read_only=True)
+    # Blank until a reviewer chooses one: declared so the schema's enums include "".
+    form_type = serializers.ChoiceField(FormType.choices, allow_blank=True, read_only=True)
+    probable_cause = serializers.ChoiceField(
+        ProbableCause.choices, allow_blank=True, read_only=True
+    )
+    disposition = serializers.ChoiceField(Disposition.choices, allow_blank=True, read_only=True)
     reviewed_by = serializers.CharField(
         source="reviewed_by.username", read_only=True, allow_null=True
     )

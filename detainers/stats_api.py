@@ -40,7 +40,9 @@ class YearSerializer(serializers.Serializer):
     year = serializers.IntegerField()
     total = serializers.IntegerField()
     by_channel = serializers.DictField(child=serializers.IntegerField())
-    by_precinct = serializers.DictField(child=serializers.IntegerField(), help_text="Code (or `none`) to count.")
+    by_precinct = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Code (or `none`) to count."
+    )
 
 
 class YearlyStats(APIView):
@@ -51,7 +53,10 @@ class YearlyStats(APIView):
 
     @extend_schema(
         parameters=[YearlyFilterSerializer],
-        responses={200: YearSerializer(many=True), 400: OpenApiResponse(description="A filter was refused.")},
+        responses={
+            200: YearSerializer(many=True),
+            400: OpenApiResponse(description="A filter was refused."),
+        },
     )
     def get(self, request):
         query = YearlyFilterSerializer(data=request.query_params)

@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 
 from . import routing
+from .reconcile import services as reconcile_services
 
 logger = logging.getLogger(__name__)
 
@@ -49,3 +50,17 @@ def ingest_mailbox() -> int:
     if not settings.CENTRAL_MAILBOX_URL:
         return 0
     return mailbox.mailbox_ingest(time_budget=MAILBOX_RUN_SECONDS).read
+
+
+@shared_task(bind=True, max_retries=3)
+def reconcile_run(self, reconciliation_id: int) -> None:
+    """Reconcile an uploaded agency list (a large one: detainers.reconcile.services). A file that
+    cannot be read fails the list, and its page says why; any other error is retried, and after the
+    last retry the list fails with an error id to quote. Safe to run twice: the run is claimed."""
+    try:
+        reconcile_services.reconciliation_run(reconciliation_id=reconciliation_id)
+    except Exception as error:
+        if self.request.retries >= self.max_retries:
+            reconcile_services.reconciliation_fail(reconciliation_id=reconciliation_id)
+            raise
+        raise self.retry(exc=error, countdown=5 * 2**self.request.retries) from error

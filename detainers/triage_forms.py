@@ -1,4 +1,5 @@
-"""Forms of the central inbox: the filter above the list and the triage form of one request.
+"""Forms of the central inbox: the filter above the list, the triage form of one request and the
+form that puts its delivery in a precinct.
 
 The triage form only parses what a browser sends; the rules (normalised A-numbers, duplicate links,
 dates not in the future) live in detainers.triage, whose errors the form shows next to their fields.
@@ -9,7 +10,8 @@ from django.core.exceptions import ValidationError
 
 from precincts.models import Precinct
 
-from .models import Channel, DetainerRequest, Disposition, FormType, ProbableCause
+from .assignment import REASON_MAX, delivery_assign_precinct
+from .models import Channel, Delivery, DetainerRequest, Disposition, FormType, ProbableCause
 from .triage import request_triage
 
 NO_PRECINCT = "none"
@@ -151,3 +153,41 @@ class TriageForm(forms.Form):
             return
         for field, messages in error.message_dict.items():
             self.add_error(field if field in self.fields else None, messages)
+
+
+class PrecinctForm(forms.Form):
+    """Assign (or correct) the precinct of a delivery; the rules live in detainers.assignment."""
+
+    precinct = forms.ModelChoiceField(
+        queryset=Precinct.objects.filter(active=True), empty_label="Choose a precinct"
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why this precinct. Required when it replaces one already set.",
+    )
+
+    @classmethod
+    def for_delivery(cls, delivery: Delivery, data=None) -> "PrecinctForm":
+        form = cls(data=data, initial={"precinct": delivery.precinct_id})
+        form.delivery = delivery
+        return form
+
+    def submit(self, *, actor) -> bool:
+        """Assign through the service; False (errors on the form) if refused."""
+        try:
+            delivery_assign_precinct(
+                delivery_id=self.delivery.pk,
+                precinct_id=self.cleaned_data["precinct"].pk,
+                actor=actor,
+                reason=self.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            if not hasattr(error, "error_dict"):
+                self.add_error(None, error)
+                return False
+            for field, messages in error.message_dict.items():
+                self.add_error(field if field in self.fields else None, messages)
+            return False
+        return True

@@ -12,6 +12,12 @@ urlpatterns = [
         inbox.inbox_item_duplicate_undo,
         name="inbox-item-duplicate-undo",
     ),
+    path(
+        "inbox/<int:pk>/mail-retry/",
+        inbox.inbox_item_mail_retry,
+        name="inbox-item-mail-retry",
+    ),
+    path("inbox/<int:pk>/precinct/", inbox.inbox_item_precinct, name="inbox-item-precinct"),
     path("documents/<int:pk>/", inbox.document, name="document"),
     path("documents/<int:pk>/page/<int:n>.png", inbox.document_page, name="document-page"),
     path("dashboard/", include("detainers.urls_dashboard")),

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .views import dashboard
+
+urlpatterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("requests/", dashboard.dashboard_requests, name="dashboard-requests"),
+    path("lines/", dashboard.dashboard_lines, name="dashboard-lines"),
+]

@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .views import reports
+
+urlpatterns = [
+    path("", reports.reports, name="reports"),
+    path("annual/<int:year>/", reports.annual_report, name="annual-report"),
+    path("annual/<int:year>/close/", reports.annual_report_close, name="annual-report-close"),
+]

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -24,6 +24,22 @@ from .serializers import (
 )
 
 STAFF = (Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
+
+# The refusals, as DRF writes them: {"field": ["message", ...]} for input that is refused, and
+# {"detail": "message"} for a body that cannot be parsed, a role that may not, or no such item.
+REFUSED = OpenApiResponse(
+    response={
+        "type": "object",
+        "additionalProperties": {
+            "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]
+        },
+        "example": {"number": ["That is too long to be a phone number."]},
+    },
+    description="What was refused (a field, or the body as a whole) and how to fix it.",
+)
+_DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+NOT_ALLOWED = OpenApiResponse(_DETAIL, description="The account's role may not do this.")
+NOT_FOUND = OpenApiResponse(_DETAIL, description="No such fax number.")
 
 
 class MomentFieldSchema(OpenApiSerializerFieldExtension):
@@ -63,7 +79,10 @@ class FaxNumberCreate(APIView):
 
     permission_classes = [allow(Role.ADMIN)]
 
-    @extend_schema(request=FaxNumberSerializer, responses={201: FaxNumberSerializer})
+    @extend_schema(
+        request=FaxNumberSerializer,
+        responses={201: FaxNumberSerializer, 400: REFUSED, 403: NOT_ALLOWED},
+    )
     def post(self, request):
         incoming = FaxNumberSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -88,7 +107,10 @@ class FaxNumberRetire(APIView):
 
     permission_classes = [allow(Role.ADMIN)]
 
-    @extend_schema(request=FaxNumberRetireSerializer, responses={200: FaxNumberSerializer})
+    @extend_schema(
+        request=FaxNumberRetireSerializer,
+        responses={200: FaxNumberSerializer, 400: REFUSED, 403: NOT_ALLOWED, 404: NOT_FOUND},
+    )
     def post(self, request, pk: int):
         fax_number = get_object_or_404(FaxNumber, pk=pk)
         incoming = FaxNumberRetireSerializer(data=request.data)
@@ -109,7 +131,10 @@ class FaxNumberResolve(APIView):
 
     permission_classes = [allow(*STAFF)]
 
-    @extend_schema(parameters=[ResolveQuerySerializer], responses={200: ResolveSerializer})
+    @extend_schema(
+        parameters=[ResolveQuerySerializer],
+        responses={200: ResolveSerializer, 400: REFUSED, 403: NOT_ALLOWED},
+    )
     def get(self, request):
         query = ResolveQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -52,7 +52,8 @@ class FaxNumber(models.Model):
         ordering = ["number", "active_from"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(active_until__isnull=True) | Q(active_until__gt=models.F("active_from")),
+                condition=Q(active_until__isnull=True)
+                | Q(active_until__gt=models.F("active_from")),
                 name="faxnumber_period_not_empty",
             ),
         ]
@@ -67,4 +68,6 @@ class FaxNumber(models.Model):
         return fax_number_display(self.number)
 
     def is_active_at(self, moment) -> bool:
-        return self.active_from <= moment and (self.active_until is None or moment < self.active_until)
+        return self.active_from <= moment and (
+            self.active_until is None or moment < self.active_until
+        )

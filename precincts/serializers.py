@@ -36,12 +36,22 @@ class QueryMomentField(MomentField):
         return super().to_internal_value(data)
 
 
+class PrecinctCodeField(serializers.SlugRelatedField):
+    """A precinct by its code. A NUL character is refused before the lookup: PostgreSQL cannot
+    compare text holding one and would answer 500 (found by tests/test_schemathesis.py)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            raise serializers.ValidationError("Null characters are not allowed.")
+        return super().to_internal_value(data)
+
+
 class FaxNumberSerializer(serializers.ModelSerializer):
-    precinct = serializers.SlugRelatedField(slug_field="code", queryset=Precinct.objects.all())
+    precinct = PrecinctCodeField(slug_field="code", queryset=Precinct.objects.all())
     number = serializers.CharField(max_length=40, help_text="Any common form; stored as E.164.")
     display_number = serializers.CharField(read_only=True)
     active_from = MomentField()
-    active_until = MomentField(read_only=True)
+    active_until = MomentField(read_only=True, allow_null=True)  # null: still in service
 
     class Meta:
         model = FaxNumber

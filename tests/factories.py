@@ -21,16 +21,22 @@ def pdf_bytes(pages: int = 1) -> bytes:
 
 def image_bytes(kind: str = "TIFF", pages: int = 1) -> bytes:
     """A fax-like bilevel page (TIFF may hold several), or a PNG/JPEG scan."""
-    frames = [Image.new("1" if kind == "TIFF" else "L", (1728, 200), color=1 if kind == "TIFF" else 255)] * pages
+    frames = [
+        Image.new("1" if kind == "TIFF" else "L", (1728, 200), color=1 if kind == "TIFF" else 255)
+    ] * pages
     out = io.BytesIO()
     if kind == "TIFF":
-        frames[0].save(out, format="TIFF", save_all=True, append_images=frames[1:], compression="group4")
+        frames[0].save(
+            out, format="TIFF", save_all=True, append_images=frames[1:], compression="group4"
+        )
     else:
         frames[0].save(out, format=kind)
     return out.getvalue()
 
 
-def fax_received(*, to_number="+16175550133", received_at=None, gateway_id="", actor=None, content=None, **extra):
+def fax_received(
+    *, to_number="+16175550133", received_at=None, gateway_id="", actor=None, content=None, **extra
+):
     """A fax reported by the gateway, through the one intake service."""
     return delivery_receive(
         channel=Channel.FAX,

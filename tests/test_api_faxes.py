@@ -205,7 +205,7 @@ def test_a_wrong_token_is_refused(client, b3, gateway):
     assert not Delivery.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_with_in_process_tasks_the_answer_says_it_is_already_in_the_inbox(api_as, b3):
     # No broker in tests: routing runs in-process as soon as the intake transaction commits,
     # before the answer is written. The answer reads the item again, so it tells the truth.

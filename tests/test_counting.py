@@ -87,12 +87,22 @@ def test_rebuild_and_check_commands(b3, capsys):
 
 
 MOMENTS = st.sampled_from(
-    [local(2023, 12, 31, 23, 59), local(2024, 1, 1, 0, 0), local(2024, 6, 15, 12), local(2024, 12, 31, 23, 30)]
+    [
+        local(2023, 12, 31, 23, 59),
+        local(2024, 1, 1, 0, 0),
+        local(2024, 6, 15, 12),
+        local(2024, 12, 31, 23, 30),
+    ]
 )
 OPERATIONS = st.lists(
     st.one_of(
         st.tuples(st.just("receive"), MOMENTS, st.sampled_from(["+16175550133", "+16175550199"])),
-        st.tuples(st.just("triage"), st.integers(0, 30), st.sampled_from(["event_number", "disposition", "form_type"]), st.integers(0, 3)),
+        st.tuples(
+            st.just("triage"),
+            st.integers(0, 30),
+            st.sampled_from(["event_number", "disposition", "form_type"]),
+            st.integers(0, 3),
+        ),
         st.tuples(st.just("undo"), st.integers(0, 30)),
         st.tuples(st.just("link"), st.integers(0, 30), st.integers(0, 30)),
     ),
@@ -101,12 +111,19 @@ OPERATIONS = st.lists(
 )
 VALUES = {
     "event_number": ["BOS1", "BOS2", "", "BOS3"],
-    "disposition": ["", Disposition.NOT_ACTED_UPON, Disposition.NOT_A_DETAINER, Disposition.CANCELLED],
+    "disposition": [
+        "",
+        Disposition.NOT_ACTED_UPON,
+        Disposition.NOT_A_DETAINER,
+        Disposition.CANCELLED,
+    ],
     "form_type": ["I-247A", "I-200", "", "other"],
 }
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(operations=OPERATIONS)
 def test_any_sequence_of_changes_keeps_the_summary_equal_to_a_recount(b3, supervisor, operations):
     from django.core.exceptions import ValidationError
@@ -122,10 +139,14 @@ def test_any_sequence_of_changes_keeps_the_summary_equal_to_a_recount(b3, superv
             elif kind == "triage":
                 _, which, field, choice = operation
                 triage.request_triage(
-                    request_id=ids[which % len(ids)], actor=supervisor, changes={field: VALUES[field][choice]}
+                    request_id=ids[which % len(ids)],
+                    actor=supervisor,
+                    changes={field: VALUES[field][choice]},
                 )
             elif kind == "undo":
-                triage.request_duplicate_undo(request_id=ids[operation[1] % len(ids)], actor=supervisor)
+                triage.request_duplicate_undo(
+                    request_id=ids[operation[1] % len(ids)], actor=supervisor
+                )
             else:
                 _, which, target = operation
                 triage.request_triage(

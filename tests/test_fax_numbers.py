@@ -16,7 +16,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize(
     "typed",
-    ["(617) 555-0123", "617.555.0123", "+1 617 555 0123", "1-617-555-0123", "6175550123", " 617 555 0123 "],
+    [
+        "(617) 555-0123",
+        "617.555.0123",
+        "+1 617 555 0123",
+        "1-617-555-0123",
+        "6175550123",
+        " 617 555 0123 ",
+    ],
 )
 def test_it_normalises_common_forms(typed):
     assert fax_number_normalise(typed) == "+16175550123"
@@ -107,6 +114,9 @@ def test_postgres_itself_refuses_two_owners_at_once(b3, c11):
 def test_an_empty_period_is_refused_by_the_database(b3):
     with pytest.raises(IntegrityError), transaction.atomic():
         FaxNumber.objects.create(
-            precinct=b3, number="+16175550170", active_from=local(2024, 1, 1), active_until=local(2023, 1, 1)
+            precinct=b3,
+            number="+16175550170",
+            active_from=local(2024, 1, 1),
+            active_until=local(2023, 1, 1),
         )
     assert not Precinct.objects.filter(fax_numbers__number="+16175550170").exists()

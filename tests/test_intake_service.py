@@ -8,7 +8,16 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from detainers.intake import IncomingFile, delivery_receive
-from detainers.models import Channel, Delivery, DetainerRequest, Document, Event, InboxEntry, NumberMatch, Source
+from detainers.models import (
+    Channel,
+    Delivery,
+    DetainerRequest,
+    Document,
+    Event,
+    InboxEntry,
+    NumberMatch,
+    Source,
+)
 from precincts.services import fax_number_retire
 
 from .conftest import local
@@ -17,7 +26,9 @@ from .factories import fax_received, image_bytes, pdf_bytes
 pytestmark = pytest.mark.django_db
 
 
-def test_it_writes_delivery_document_request_and_event_together(b3, django_capture_on_commit_callbacks):
+def test_it_writes_delivery_document_request_and_event_together(
+    b3, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         delivery = fax_received(gateway_id="gw-1")
     assert delivery.precinct == b3
@@ -32,7 +43,9 @@ def test_it_writes_delivery_document_request_and_event_together(b3, django_captu
     assert len(callbacks) == 1, "routing is enqueued only after the commit"
 
 
-def test_in_process_routing_puts_it_in_the_inbox_and_sends_one_notice(b3, django_capture_on_commit_callbacks):
+def test_in_process_routing_puts_it_in_the_inbox_and_sends_one_notice(
+    b3, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         delivery = fax_received()
     delivery.refresh_from_db()
@@ -138,6 +151,8 @@ def test_a_clerk_logging_late_must_say_why(b3, clerk):
     with pytest.raises(ValidationError) as caught:
         delivery_receive(**kwargs)
     assert "late_reason" in caught.value.message_dict
-    delivery = delivery_receive(**kwargs, late_reason="Found in the tray after the holiday").delivery
+    delivery = delivery_receive(
+        **kwargs, late_reason="Found in the tray after the holiday"
+    ).delivery
     assert delivery.pages == 3
     assert delivery.logged_by == clerk

@@ -15,29 +15,6 @@ from . import mail_corpus as corpus
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _roles_after_the_flush(django_db_blocker):
-    """A transactional test ends with a flush, which also empties the role groups that a data
-    migration made; put them back for the tests after this module that expect them."""
-    yield
-    from importlib import import_module
-
-    from django.contrib.auth.models import Group, Permission
-
-    roles = import_module("accounts.migrations.0003_roles")
-    with django_db_blocker.unblock():
-        for name in roles.ROLES:
-            Group.objects.get_or_create(name=name)
-        admin = Group.objects.get(name="Admin")
-        for (app_label, model), actions in roles.ADMIN_PERMISSIONS.items():
-            admin.permissions.add(
-                *Permission.objects.filter(
-                    content_type__app_label=app_label,
-                    codename__in=[f"{action}_{model}" for action in actions],
-                )
-            )
-
-
 def test_two_readers_of_the_same_message_make_one_delivery():
     raw = corpus.with_forms("race", forms=2)
     start = threading.Barrier(4)

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_only_deliveries_older_than_the_sweep_delay_are_pending(b3, settings):
-    delivery = fax_received()  # on_commit does not run inside the test's transaction: still unrouted
+    delivery = (
+        fax_received()
+    )  # on_commit does not run inside the test's transaction: still unrouted
     settings.ROUTING_SWEEP_AFTER_SECONDS = 3600
     assert routing.deliveries_pending() == []
     settings.ROUTING_SWEEP_AFTER_SECONDS = 0

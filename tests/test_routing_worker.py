@@ -2,8 +2,8 @@
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 from django.test import override_settings
+from django.utils import timezone
 
 from detainers import routing
 from detainers.models import Delivery, Event, InboxEntry
@@ -17,7 +17,9 @@ pytestmark = [pytest.mark.worker, pytest.mark.postgres]
 
 
 def routed(delivery_id: int) -> bool:
-    return Delivery.objects.filter(pk=delivery_id, routed_at__isnull=False, notice_sent_at__isnull=False).exists()
+    return Delivery.objects.filter(
+        pk=delivery_id, routed_at__isnull=False, notice_sent_at__isnull=False
+    ).exists()
 
 
 def test_a_fax_posted_to_the_api_is_routed_by_the_worker(worker, smtp_sink, b3, gateway):
@@ -57,7 +59,9 @@ def test_running_the_task_twice_gives_one_entry_and_one_email(worker, smtp_sink,
     assert len(smtp_sink.messages) == 2  # one for the delivery, one for the marker
 
 
-def test_a_fax_accepted_while_the_broker_is_down_is_routed_by_the_sweep(worker, private_redis, smtp_sink, b3):
+def test_a_fax_accepted_while_the_broker_is_down_is_routed_by_the_sweep(
+    worker, private_redis, smtp_sink, b3
+):
     private_redis.stop()
     try:
         delivery = fax_received(gateway_id="while-down")  # must not raise

@@ -405,3 +405,12 @@ def test_the_page_explains_why_there_is_no_held_disposition(b3, page_as):
     assert choices[0] == "" and "held" not in choices
     assert "Needs legal review" in response.content.decode()
     assert 'aria-describedby="id_disposition_helptext"' in response.content.decode()
+
+
+def test_an_a_number_without_digits_is_refused_not_dropped(b3, supervisor):
+    from django.core.exceptions import ValidationError
+
+    item = routed()
+    with pytest.raises(ValidationError) as caught:
+        request_triage(request_id=item.pk, actor=supervisor, changes={"a_number": "Maria Example"})
+    assert "a_number" in caught.value.message_dict

@@ -5,6 +5,7 @@ are served only here, after the same access check the inbox uses, never from a p
 """
 
 import io
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 from PIL import Image
@@ -24,23 +26,46 @@ from accounts.access import Role, role_required
 from .. import selectors, triage
 from ..audit import event_record
 from ..documents import JPEG, PDF, PNG, TIFF
-from ..models import DetainerRequest, Document, Event
-from ..triage_forms import InboxFilterForm, TriageForm
+from ..email_parse import TEXT
+from ..mailbox import mailbox_health, mailbox_retry_quarantined
+from ..models import DetainerRequest, Disposition, Document, Event, FormType, ProbableCause
+from ..triage_forms import InboxFilterForm, PrecinctForm, TriageForm
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
-EXTENSIONS = {PDF: "pdf", TIFF: "tif", PNG: "png", JPEG: "jpg", "message/rfc822": "eml"}
+RAW_EMAIL = "message/rfc822"
+EXTENSIONS = {PDF: "pdf", TIFF: "tif", PNG: "png", JPEG: "jpg", TEXT: "txt", RAW_EMAIL: "eml"}
+# What the inbox shows on the page (and the document view serves inline); anything else is a
+# download link only.
 KINDS = {
     PDF: ("pdf", "PDF"),
     TIFF: ("tiff", "TIFF fax"),
     PNG: ("image", "PNG scan"),
     JPEG: ("image", "JPEG scan"),
+    TEXT: ("text", "Text of the email"),
 }
+DOWNLOAD_LABELS = {RAW_EMAIL: "The email exactly as received (.eml)"}
+# The mailbox stores an email's text as UTF-8; a wrong byte in an attachment shows as U+FFFD.
+SERVED_TYPES = {TEXT: "text/plain; charset=utf-8"}
+TEXT_SHOWN_BYTES = 200 * 1024
 # A stored document is never trusted as a page of this site: no sniffing, no scripts, no caching.
 DOCUMENT_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "private, no-store",
-    "Content-Security-Policy": "sandbox",
 }
+SANDBOXED = "sandbox"
+# Chrome has long refused to start its PDF viewer in a sandboxed document (crbug.com/413851; the
+# out-of-process viewer of current Chromium, 156 tried, shows it anyway). So a PDF gets, instead of
+# `sandbox`, a policy that lets the browser's viewer page do exactly what it needs: embed the PDF
+# itself (object-src) and size that embed with inline styles (crbug.com/271452), and nothing else:
+# no script, no other fetch, framed only by this site. The bytes are a PDF by their content
+# (recognised at intake) and nosniff is set, so no browser reads them as HTML under this policy.
+# (`plugin-types` is obsolete: browsers ignore it.)
+PDF_POLICY = (
+    "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
+)
 
 
 @dataclass(frozen=True)
@@ -53,9 +78,11 @@ class InboxRow:
 @dataclass(frozen=True)
 class ShownDocument:
     document: Document
-    kind: str  # "pdf", "tiff", "image" or "file" (a link only): how the page shows it
+    kind: str  # "pdf", "tiff", "image", "text" or "file" (a link only): how the page shows it
     label: str
     pages: range
+    text: str = ""  # kind "text": the first TEXT_SHOWN_BYTES, decoded
+    text_cut: bool = False
 
 
 def age_label(since: datetime, now: datetime) -> str:
@@ -80,7 +107,8 @@ def inbox(request):
         InboxRow(item, age_label(item.delivery.received_at, now), selectors.is_overdue(item))
         for item in page
     ]
-    return render(request, "detainers/inbox.html", {"filters": filters, "page": page, "rows": rows})
+    context = {"filters": filters, "page": page, "rows": rows, "mailbox_health": mailbox_health()}
+    return render(request, "detainers/inbox.html", context)
 
 
 @role_required(Role.SUPERVISOR)
@@ -88,7 +116,7 @@ def inbox(request):
 def inbox_item(request, pk: int):
     """Who: supervisors."""
     detainer_request = selectors.request_for_user(user=request.user, pk=pk)
-    return _item_page(request, detainer_request, TriageForm.for_request(detainer_request))
+    return _item_page(request, detainer_request)
 
 
 @role_required(Role.SUPERVISOR)
@@ -103,7 +131,7 @@ def inbox_item_triage(request, pk: int):
         else:
             messages.info(request, "Nothing to save: no field was changed.")
         return redirect("inbox-item", pk=pk)
-    return _item_page(request, detainer_request, form, status=400)
+    return _item_page(request, detainer_request, form=form, status=400)
 
 
 @role_required(Role.SUPERVISOR)
@@ -124,6 +152,39 @@ def inbox_item_duplicate_undo(request, pk: int):
     return redirect("inbox-item", pk=pk)
 
 
+@role_required(Role.SUPERVISOR)
+@require_POST
+def inbox_item_mail_retry(request, pk: int):
+    """Who: supervisors. Reads a quarantined email again through mailbox_retry_quarantined."""
+    detainer_request = selectors.request_for_user(user=request.user, pk=pk)
+    try:
+        mailbox_retry_quarantined(delivery_id=detainer_request.delivery_id, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"The message of {detainer_request.delivery.receipt_number} was read again. "
+            "Check its documents and requests below.",
+        )
+    return redirect("inbox-item", pk=pk)
+
+
+@role_required(Role.SUPERVISOR)
+@require_POST
+def inbox_item_precinct(request, pk: int):
+    """Who: supervisors. Assigns or corrects the delivery's precinct (detainers.assignment)."""
+    detainer_request = selectors.request_for_user(user=request.user, pk=pk)
+    form = PrecinctForm.for_delivery(detainer_request.delivery, data=request.POST)
+    if form.is_valid() and form.submit(actor=request.user):
+        code = form.cleaned_data["precinct"].code
+        messages.success(
+            request, f"{detainer_request.delivery.receipt_number} now belongs to {code}."
+        )
+        return redirect("inbox-item", pk=pk)
+    return _item_page(request, detainer_request, precinct_form=form, status=400)
+
+
 @role_required(Role.SUPERVISOR, Role.CLERK)
 @require_GET
 @xframe_options_sameorigin
@@ -133,13 +194,13 @@ def document(request, pk: int):
     _document_viewed(request, stored)
     response = FileResponse(
         stored.file.open("rb"),
-        content_type=stored.content_type,
+        content_type=SERVED_TYPES.get(stored.content_type, stored.content_type),
         filename=_file_name(stored),
         # Only the kinds the inbox shows are opened in the browser; anything else (a raw email
         # kept by the mailbox reader) is downloaded.
         as_attachment=stored.content_type not in KINDS,
     )
-    return _locked_down(response)
+    return _locked_down(response, pdf=stored.content_type == PDF)
 
 
 @role_required(Role.SUPERVISOR, Role.CLERK)
@@ -157,14 +218,25 @@ def document_page(request, pk: int, n: int):
     return _locked_down(response)
 
 
-def _item_page(request, detainer_request: DetainerRequest, form: TriageForm, status: int = 200):
+def _item_page(
+    request,
+    detainer_request: DetainerRequest,
+    form: TriageForm | None = None,
+    precinct_form: PrecinctForm | None = None,
+    status: int = 200,
+):
     delivery = detainer_request.delivery
+    documents = [_shown(document) for document in delivery.documents.all()]
+    for shown in documents:
+        if shown.kind == "text":  # shown right here, not through the document view
+            _document_viewed(request, shown.document)
     events = Event.objects.filter(Q(delivery=delivery) | Q(request=detainer_request))
     context = {
         "item": detainer_request,
         "delivery": delivery,
-        "form": form,
-        "documents": [_shown(document) for document in delivery.documents.all()],
+        "form": form or TriageForm.for_request(detainer_request),
+        "precinct_form": precinct_form or PrecinctForm.for_delivery(delivery),
+        "documents": documents,
         "siblings": delivery.requests.exclude(pk=detainer_request.pk),
         "duplicates": detainer_request.duplicates.all(),
         "history": _history(events.exclude(action="document_viewed")),
@@ -173,33 +245,56 @@ def _item_page(request, detainer_request: DetainerRequest, form: TriageForm, sta
     return render(request, "detainers/inbox_item.html", context, status=status)
 
 
+LABELS = {
+    "disposition": dict(Disposition.choices),
+    "form_type": dict(FormType.choices),
+    "probable_cause": dict(ProbableCause.choices),
+}
+
+
 def _history(events) -> list[tuple[Event, list[tuple]]]:
-    """Each event with its changes as (field, old, new) rows."""
+    """Each event with its changes as (field, old, new) rows, in words a reviewer reads."""
     return [
-        (event, [(field, *_old_new(values)) for field, values in event.changes.items()])
+        (event, [(field, *_old_new(field, values)) for field, values in event.changes.items()])
         for event in events.select_related("actor")
     ]
 
 
-def _old_new(values) -> tuple:
+def _old_new(field: str, values) -> tuple:
     # Events store [old, new]; anything else (an old or hand-written event) shows as the new value.
     if isinstance(values, list) and len(values) == 2:
-        return _readable(values[0]), _readable(values[1])
-    return None, _readable(values)
+        return _readable(field, values[0]), _readable(field, values[1])
+    return None, _readable(field, values)
 
 
-def _readable(value):
-    """None for nothing (shown as a dash), a list as comma-separated text, anything else as is."""
+def _readable(field: str, value):
+    """None for nothing (a dash), labels for choices, local times to the minute, lists joined."""
     if value in (None, "", []):
         return None
     if isinstance(value, list):
         return ", ".join(str(part) for part in value)
+    if field in LABELS:
+        return LABELS[field].get(value, value)
+    if field.endswith("_at") and isinstance(value, str):
+        moment = parse_datetime(value)
+        if moment is not None:
+            return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}"
     return value
 
 
 def _shown(document: Document) -> ShownDocument:
-    kind, label = KINDS.get(document.content_type, ("file", document.content_type))
-    return ShownDocument(document, kind, label, range(1, (document.pages or 0) + 1))
+    label = DOWNLOAD_LABELS.get(document.content_type, document.content_type)
+    kind, label = KINDS.get(document.content_type, ("file", label))
+    pages = range(1, (document.pages or 0) + 1)
+    if kind != "text":
+        return ShownDocument(document, kind, label, pages)
+    try:
+        with document.file.open("rb") as stored:
+            text = stored.read(TEXT_SHOWN_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        logger.exception("document %s could not be read to show its text", document.pk)
+        return ShownDocument(document, "file", f"{label} (could not be read here)", pages)
+    return ShownDocument(document, kind, label, pages, text, document.size > TEXT_SHOWN_BYTES)
 
 
 def _file_name(document: Document, page: int | None = None) -> str:
@@ -211,9 +306,10 @@ def _file_name(document: Document, page: int | None = None) -> str:
     return f"{document.delivery.receipt_number}-{position}.{extension}"
 
 
-def _locked_down(response: HttpResponse) -> HttpResponse:
+def _locked_down(response: HttpResponse, pdf: bool = False) -> HttpResponse:
     for header, value in DOCUMENT_HEADERS.items():
         response[header] = value
+    response["Content-Security-Policy"] = PDF_POLICY if pdf else SANDBOXED
     return response
 
 

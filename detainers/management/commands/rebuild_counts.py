@@ -6,19 +6,27 @@ from detainers.counting import counts_check, counts_rebuild
 
 
 class Command(BaseCommand):
-    help = "Recompute the summary counts from the requests. With --check, only say whether they agree."
+    help = (
+        "Recompute the summary counts from the requests. With --check, only say whether they agree."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--check", action="store_true", help="Compare only; exit 1 when they differ.")
+        parser.add_argument(
+            "--check", action="store_true", help="Compare only; exit 1 when they differ."
+        )
 
     def handle(self, *args, check=False, **options):
         if not check:
             total = counts_rebuild()
-            self.stdout.write(f"Summary rebuilt: {total} cells' worth of counted requests, by breakdown.")
+            self.stdout.write(
+                f"Summary rebuilt: {total} cells' worth of counted requests, by breakdown."
+            )
             return
         differences = counts_check()
         if differences:
             for key, (stored, recounted) in list(differences.items())[:50]:
                 self.stderr.write(f"{key}: summary {stored}, recount {recounted}")
-            raise CommandError(f"The summary differs from a recount in {len(differences)} cells; run rebuild_counts.")
+            raise CommandError(
+                f"The summary differs from a recount in {len(differences)} cells; run rebuild_counts."
+            )
         self.stdout.write("The summary equals a recount.")

@@ -13,7 +13,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--inline", action="store_true", help="Route here and now, without a worker.")
+        parser.add_argument(
+            "--inline", action="store_true", help="Route here and now, without a worker."
+        )
 
     def handle(self, *args, inline=False, **options):
         if not inline:

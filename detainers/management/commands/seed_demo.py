@@ -1,5 +1,6 @@
 """python manage.py seed_demo [--no-samples]: districts, fax numbers and demo users. Idempotent."""
 
+import io
 import random
 from datetime import datetime, time, timedelta
 
@@ -10,11 +11,11 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts.access import Role
+from accounts.models import User
 from detainers import routing, triage
 from detainers.documents import FAX_TYPES
 from detainers.intake import IncomingFile, delivery_receive
 from detainers.models import Channel, Source
-from accounts.models import User
 from precincts.models import FaxNumber, Precinct
 from precincts.services import fax_number_assign, fax_number_retire
 
@@ -36,11 +37,6 @@ DISTRICTS = [
 # C-11's station line changed during the year: the old number is retired, the new one takes over.
 CHANGED = ("C-11", "0152")
 SAMPLE_COUNT = 120
-# A one-page PDF that says what it is; every sample carries it.
-SAMPLE_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-)
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed for the demo; never used in production
 DEMO_USERS = [
     ("clerk", Role.CLERK, "B-3"),
@@ -48,6 +44,21 @@ DEMO_USERS = [
     ("admin", Role.ADMIN, None),
     ("fax-gateway", Role.GATEWAY, None),
 ]
+
+
+def _sample_pdf() -> bytes:
+    """A one-page PDF that says it is a demo sample; every sample request carries it."""
+    from reportlab.lib.pagesizes import letter
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    page = canvas.Canvas(out, pagesize=letter)
+    page.setFont("Helvetica-Bold", 18)
+    page.drawString(72, 700, "DEMO SAMPLE - not a real detainer request")
+    page.setFont("Helvetica", 11)
+    page.drawString(72, 676, "Made by python manage.py seed_demo for trying out Detainer Desk.")
+    page.save()
+    return out.getvalue()
 
 
 def _local_midnight(day) -> datetime:
@@ -58,7 +69,9 @@ class Command(BaseCommand):
     help = "Load the twelve districts with fax numbers, demo users and (unless --no-samples) sample requests."
 
     def add_arguments(self, parser):
-        parser.add_argument("--no-samples", action="store_true", help="Leave out the sample requests.")
+        parser.add_argument(
+            "--no-samples", action="store_true", help="Leave out the sample requests."
+        )
 
     @transaction.atomic
     def handle(self, *args, no_samples=False, **options):
@@ -67,7 +80,8 @@ class Command(BaseCommand):
         changed_at = _local_midnight(today - timedelta(days=180))
         for code, name, neighbourhood, address, line in DISTRICTS:
             precinct, _ = Precinct.objects.update_or_create(
-                code=code, defaults={"name": name, "neighbourhood": neighbourhood, "address": address}
+                code=code,
+                defaults={"name": name, "neighbourhood": neighbourhood, "address": address},
             )
             self._give(precinct, f"+1617555{line}", opened, FaxNumber.Kind.STATION)
         self._change_c11(opened, changed_at)
@@ -75,7 +89,9 @@ class Command(BaseCommand):
             self._user(username, role, precinct_code)
         if not no_samples:
             self._samples()
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/ as:"))
+        self.stdout.write(
+            self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/ as:")
+        )
         for username, role, precinct_code in DEMO_USERS:
             where = f" (precinct {precinct_code})" if precinct_code else ""
             self.stdout.write(f"  {username:<12} password {DEMO_PASSWORD:<14} {role.value}{where}")
@@ -113,17 +129,20 @@ class Command(BaseCommand):
         numbers = list(FaxNumber.objects.select_related("precinct"))
         rng = random.Random(2024)  # the same samples every time: seeding twice changes nothing
         now = timezone.now()
+        sample_pdf = _sample_pdf()
         created = 0
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
             for index in range(SAMPLE_COUNT):
-                received_at = now - timedelta(days=rng.uniform(0.02, 365), minutes=rng.randint(0, 600))
+                received_at = now - timedelta(
+                    days=rng.uniform(0.02, 365), minutes=rng.randint(0, 600)
+                )
                 line = rng.choice(numbers)
                 by_email = index % 5 == 0
                 result = delivery_receive(
                     channel=Channel.EMAIL if by_email else Channel.FAX,
                     source=Source.MAILBOX if by_email else Source.GATEWAY,
                     received_at=received_at,
-                    files=[IncomingFile("detainer.pdf", SAMPLE_PDF)],
+                    files=[IncomingFile("detainer.pdf", sample_pdf)],
                     to_number="" if by_email else line.number,
                     from_address="ero-boston@ice.example.invalid" if by_email else "+12025550100",
                     external_id=f"demo-sample-{index:04d}",
@@ -145,10 +164,13 @@ class Command(BaseCommand):
             "subject_id": f"{350000000 + index * 13}",
             "subject_name": f"SAMPLE PERSON {index:03d}",  # invented; clearly not a real name
             "form_date": timezone.localtime(delivery.received_at).date(),
-            "probable_cause": rng.choice(["final_order", "pending_proceedings", "biometric_match", "statements"]),
+            "probable_cause": rng.choice(
+                ["final_order", "pending_proceedings", "biometric_match", "statements"]
+            ),
         }
         if index % 3:  # two in three are reviewed already
             changes["disposition"] = rng.choice(
-                ["not_acted_upon"] * 6 + ["not_in_custody", "released_before_arraignment", "transferred_to_court"]
+                ["not_acted_upon"] * 6
+                + ["not_in_custody", "released_before_arraignment", "transferred_to_court"]
             )
         triage.request_triage(request_id=request.pk, actor=supervisor, changes=changes)

@@ -1,0 +1,29 @@
+"""The role groups and the Admin group's permissions, made sure of after every migrate.
+
+The data migration 0003_roles creates them on a new database; this also runs on `post_migrate`, so a
+database that was flushed (as transactional tests do) gets them back with nothing else to remember.
+"""
+
+from django.contrib.auth.models import Group, Permission
+
+from .access import Role
+
+ADMIN_PERMISSIONS = {
+    ("precincts", "precinct"): ["add", "change", "view"],
+    ("precincts", "faxnumber"): ["add", "change", "view"],
+    ("accounts", "user"): ["add", "change", "view"],
+    ("auth", "group"): ["view"],
+    ("authtoken", "token"): ["add", "change", "view", "delete"],
+    ("authtoken", "tokenproxy"): ["add", "change", "view", "delete"],
+}
+
+
+def roles_ensure(**kwargs) -> None:
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
+    admin = Group.objects.get(name=Role.ADMIN.value)
+    for (app_label, model), actions in ADMIN_PERMISSIONS.items():
+        codenames = [f"{action}_{model}" for action in actions]
+        admin.permissions.add(
+            *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+        )

@@ -1,0 +1,368 @@
+"""Writes: uploading the agency's list, choosing its columns, and running the matching (in the
+request for a small list, in the `reconcile_run` task for a large one). A person's decisions on
+the results are in detainers.reconcile.decisions."""
+
+import hashlib
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from precincts.models import FaxNumber, Precinct
+
+from ..models import Channel, Reconciliation, ReconciliationRow
+from ..reports import CountFilter, counted_requests
+from ..triage import identifier_normalise
+from .agency_csv import (
+    AgencyFile,
+    a_number_read,
+    agency_file_read,
+    agency_rows,
+    columns_guess,
+    country_normalise,
+    gender_normalise,
+    mapping_missing,
+)
+from .matching import DATE_WINDOW_DAYS, FaxLine, Matcher, OurRequest, Outcome, PrecinctGuide
+
+logger = logging.getLogger(__name__)
+
+# A file with more rows than this is processed by the Celery task `reconcile_run`; a smaller one
+# in the request that uploaded it.
+RECONCILE_INLINE_ROWS = 2_000
+# Result rows are written, and progress reported, this many at a time.
+WRITE_BATCH = 1_000
+Status = Reconciliation.Status
+Result = ReconciliationRow.Result
+
+
+class ColumnsMissing(ValidationError):
+    """The file's columns do not say what the matching needs (and no person chose them)."""
+
+    def __init__(self, missing: list[str], found: list[str]):
+        self.missing, self.found = missing, found
+        super().__init__(
+            "The file has no column for "
+            + "; nor for ".join(missing)
+            + ". Columns found: "
+            + ", ".join(f"“{column}”" for column in found)
+            + "."
+        )
+
+
+# --- Upload and columns -----------------------------------------------------------------------------
+
+
+def _year_check(year: int) -> None:
+    this_year = timezone.localdate().year
+    if not 2000 <= year <= this_year:
+        raise ValidationError({"year": f"Choose a year from 2000 to {this_year}."})
+
+
+def reconciliation_upload(
+    *, year: int, file_name: str, content: bytes, actor, automatic_only: bool = False
+) -> Reconciliation:
+    """Keep the agency's list and start it when its columns are known; otherwise it waits (status
+    `mapping`) for a person to choose them, unless `automatic_only`, which refuses it instead
+    (ColumnsMissing). A file that cannot be read is refused before anything is saved."""
+    _year_check(year)
+    limit = settings.MAX_DOCUMENT_BYTES
+    if len(content) > limit:
+        raise ValidationError(
+            f"The file is {len(content) / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB. "
+            "Upload one year's rows only."
+        )
+    agency_file = agency_file_read(content)
+    mapping = columns_guess(agency_file.columns)
+    missing = mapping_missing(mapping)
+    if missing and automatic_only:
+        raise ColumnsMissing(missing, agency_file.columns)
+    if not missing:
+        agency_rows(agency_file, mapping)  # every date readable, or refused now
+    with transaction.atomic():
+        reconciliation = Reconciliation(
+            year=year,
+            file_name=file_name[:255],
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            encoding=agency_file.encoding,
+            delimiter=agency_file.delimiter,
+            columns=agency_file.columns,
+            mapping=mapping,
+            status=Status.MAPPING if missing else Status.QUEUED,
+            rows_total=len(agency_file.rows),
+            created_by=actor,
+        )
+        reconciliation.file.save("agency.csv", ContentFile(content), save=False)
+        reconciliation.save()
+        if reconciliation.status == Status.QUEUED:
+            _enqueue_if_large(reconciliation)
+    _run_if_small(reconciliation)
+    reconciliation.refresh_from_db()
+    return reconciliation
+
+
+def reconciliation_file(reconciliation: Reconciliation) -> AgencyFile:
+    with reconciliation.file.open("rb") as stored:
+        return agency_file_read(stored.read())
+
+
+def reconciliation_columns_choose(
+    *, reconciliation_id: int, mapping: dict[str, str], actor
+) -> Reconciliation:
+    """A person's choice of columns for a list waiting for one; checked against every row."""
+    with transaction.atomic():
+        reconciliation = Reconciliation.objects.select_for_update().get(pk=reconciliation_id)
+        if reconciliation.status != Status.MAPPING:
+            raise ValidationError("These columns were already chosen; the list is being processed.")
+        chosen = {fact: column for fact, column in mapping.items() if column}
+        if set(chosen.values()) - set(reconciliation.columns):
+            raise ValidationError("Choose columns of this file only.")
+        missing = mapping_missing(chosen)
+        if missing:
+            raise ValidationError(["Choose a column for " + what + "." for what in missing])
+        agency_rows(reconciliation_file(reconciliation), chosen)
+        reconciliation.mapping = chosen
+        reconciliation.status = Status.QUEUED
+        reconciliation.save(update_fields=["mapping", "status"])
+        _enqueue_if_large(reconciliation)
+    _run_if_small(reconciliation)
+    reconciliation.refresh_from_db()
+    return reconciliation
+
+
+def reconciliation_restart(*, reconciliation_id: int) -> Reconciliation:
+    """Start a list again: one that failed, or one still waiting long after it was queued (the
+    broker was down, or the worker died and the message was lost)."""
+    stale = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    restartable = Q(status=Status.FAILED) | Q(status=Status.QUEUED, created_at__lt=stale)
+    restartable |= Q(status=Status.RUNNING, started_at__lt=stale)
+    with transaction.atomic():
+        changed = Reconciliation.objects.filter(restartable, pk=reconciliation_id).update(
+            status=Status.QUEUED, started_at=None, rows_done=0, error=""
+        )
+        if not changed:
+            raise ValidationError(
+                "This list is being processed or is done: there is nothing to restart."
+            )
+        reconciliation = Reconciliation.objects.get(pk=reconciliation_id)
+        _enqueue_if_large(reconciliation)
+    _run_if_small(reconciliation)
+    reconciliation.refresh_from_db()
+    return reconciliation
+
+
+def _enqueue_if_large(reconciliation: Reconciliation) -> None:
+    if reconciliation.rows_total > RECONCILE_INLINE_ROWS:
+        transaction.on_commit(lambda: _enqueue(reconciliation.pk))
+
+
+def _enqueue(reconciliation_id: int) -> None:
+    from ..tasks import reconcile_run
+
+    try:
+        reconcile_run.apply_async((reconciliation_id,), retry=True, retry_policy={"max_retries": 1})
+    except Exception:  # noqa: BLE001 - the broker is down: the page offers to start it again
+        logger.warning("reconciliation %s not enqueued (broker unavailable)", reconciliation_id)
+
+
+def _run_if_small(reconciliation: Reconciliation) -> None:
+    if reconciliation.status != Status.QUEUED or reconciliation.rows_total > RECONCILE_INLINE_ROWS:
+        return
+    try:
+        reconciliation_run(reconciliation_id=reconciliation.pk)
+    except Exception:
+        reconciliation_fail(reconciliation_id=reconciliation.pk)
+
+
+def reconciliation_fail(*, reconciliation_id: int) -> str:
+    """Give up on a list after an error nobody can fix from the page; logged with an id to quote."""
+    error_id = uuid.uuid4().hex[:8]
+    logger.exception("reconciliation %s failed (error id %s)", reconciliation_id, error_id)
+    Reconciliation.objects.filter(pk=reconciliation_id).update(
+        status=Status.FAILED,
+        finished_at=timezone.now(),
+        error=f"Processing failed (error id {error_id}). Start it again; if it fails again, "
+        "give that id to the administrator.",
+    )
+    return error_id
+
+
+# --- Running --------------------------------------------------------------------------------------
+
+
+def _claim(reconciliation_id: int) -> Reconciliation | None:
+    """Take a queued list, or one whose run died long ago: one conditional UPDATE, so two workers
+    handed the same message never both run it."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimable = Q(status=Status.QUEUED) | Q(status=Status.RUNNING, started_at__lt=stale)
+    claimed = Reconciliation.objects.filter(claimable, pk=reconciliation_id).update(
+        status=Status.RUNNING, started_at=now, rows_done=0, error=""
+    )
+    return Reconciliation.objects.get(pk=reconciliation_id) if claimed else None
+
+
+def reconciliation_run(*, reconciliation_id: int) -> bool:
+    """Match the list with our counted requests of its year and write the results; False when
+    there was nothing to do (done already, waiting for columns, or another worker has it).
+
+    A file that cannot be read fails the list with a message that says why. Any other error puts
+    it back in the queue and propagates, for the task to retry."""
+    reconciliation = _claim(reconciliation_id)
+    if reconciliation is None:
+        return False
+    try:
+        _match(reconciliation)
+    except ValidationError as refusal:
+        Reconciliation.objects.filter(pk=reconciliation_id).update(
+            status=Status.FAILED, finished_at=timezone.now(), error=" ".join(refusal.messages)
+        )
+    except Exception:
+        Reconciliation.objects.filter(pk=reconciliation_id).update(status=Status.QUEUED)
+        raise
+    return True
+
+
+def _match(reconciliation: Reconciliation) -> None:
+    rows = agency_rows(reconciliation_file(reconciliation), reconciliation.mapping)
+    year = reconciliation.year
+    in_year = [row for row in rows if row.prepare_date is None or row.prepare_date.year == year]
+    ReconciliationRow.objects.filter(reconciliation=reconciliation).delete()  # a dead run's
+    progress = _Progress(reconciliation.pk, done=len(rows) - len(in_year))
+    writer = _Writer(reconciliation.pk)
+    matcher = Matcher(our_requests(year=year), precinct_guide())
+    left = []
+    for row in in_year:
+        outcome = matcher.by_identifiers(row)
+        if outcome is None:
+            left.append(row)
+        else:
+            writer.add(outcome)
+            progress.advance(1)
+    base = progress.done
+    for outcome in matcher.by_fallback(left, progress=lambda done: progress.set(base + done)):
+        writer.add(outcome)
+    for outcome in matcher.ours_only():
+        writer.add(outcome)
+    writer.flush()
+    Reconciliation.objects.filter(pk=reconciliation.pk).update(
+        status=Status.DONE,
+        rows_done=len(rows),
+        rows_outside_year=len(rows) - len(in_year),
+        finished_at=timezone.now(),
+    )
+
+
+class _Progress:
+    def __init__(self, reconciliation_id: int, done: int):
+        self.reconciliation_id, self.done, self.written = reconciliation_id, done, 0
+
+    def advance(self, rows: int) -> None:
+        self.set(self.done + rows)
+
+    def set(self, done: int) -> None:
+        self.done = done
+        if done - self.written >= WRITE_BATCH:
+            Reconciliation.objects.filter(pk=self.reconciliation_id).update(rows_done=done)
+            self.written = done
+
+
+class _Writer:
+    def __init__(self, reconciliation_id: int):
+        self.reconciliation_id = reconciliation_id
+        self.pending: list[ReconciliationRow] = []
+
+    def add(self, outcome: Outcome) -> None:
+        self.pending.append(result_row(self.reconciliation_id, outcome))
+        if len(self.pending) >= WRITE_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        ReconciliationRow.objects.bulk_create(self.pending)
+        self.pending = []
+
+
+def result_row(reconciliation_id: int, outcome: Outcome) -> ReconciliationRow:
+    row, request = outcome.row, outcome.request
+    return ReconciliationRow(
+        reconciliation_id=reconciliation_id,
+        result=outcome.result,
+        rule=outcome.rule,
+        confidence=outcome.confidence,
+        line_number=row.line_number if row else None,
+        agency_row=row.values if row else {},
+        prepare_date=row.prepare_date if row else None,
+        request_id=request.pk if request else None,
+        candidates=outcome.candidates,
+        precinct_id=outcome.precinct_id,
+        line=outcome.line,
+    )
+
+
+def local_year_start(year: int) -> datetime:
+    return timezone.make_aware(datetime(year, 1, 1), timezone.get_default_timezone())
+
+
+def our_requests(*, year: int) -> list[OurRequest]:
+    """Our counted requests of the local year, and those of the few days around it (candidates for
+    an agency date near the edge, never "ours only"): one query."""
+    margin = timedelta(days=DATE_WINDOW_DAYS + 1)
+    start, end = local_year_start(year), local_year_start(year + 1)
+    requests = counted_requests(counts=CountFilter(year_from=year - 1, year_to=year + 1)).filter(
+        delivery__received_at__gte=start - margin, delivery__received_at__lt=end + margin
+    )
+    columns = (
+        "pk", "delivery__received_at", "delivery__precinct_id", "delivery__channel",
+        "delivery__fax_number__number", "delivery__to_number", "subject_id", "event_number",
+        "a_number", "date_of_birth", "sex", "citizenship",
+    )  # fmt: skip
+    return [_ours(start, end, *values) for values in requests.values_list(*columns)]
+
+
+def _ours(
+    start, end, pk, received_at, precinct_id, channel, number, dialled, subject_id, event_number,
+    a_number, born, sex, citizenship,
+) -> OurRequest:  # fmt: skip
+    return OurRequest(
+        pk=pk,
+        received_on=timezone.localdate(received_at),
+        in_year=start <= received_at < end,
+        precinct_id=precinct_id,
+        line=delivery_line(number, dialled, channel),
+        subject_id=identifier_normalise(subject_id) if subject_id else "",
+        event_number=identifier_normalise(event_number) if event_number else "",
+        a_number=a_number_read(a_number),
+        birth_year=born.year if born else None,
+        gender=gender_normalise(sex),
+        citizenship=country_normalise(citizenship),
+    )
+
+
+def delivery_line(number: str | None, dialled: str, channel: str) -> str:
+    """The fax line a delivery came in on: its number's, else the number dialled; none for email."""
+    return number or (dialled if channel == Channel.FAX else "")
+
+
+def precinct_guide() -> PrecinctGuide:
+    """The precincts and their fax lines (two queries), with settings.RECONCILE_FACILITY_PRECINCTS."""
+    lines = [
+        FaxLine(
+            precinct_id,
+            number,
+            kind,
+            timezone.localdate(active_from),
+            timezone.localdate(active_until) if active_until else None,
+        )
+        for precinct_id, number, kind, active_from, active_until in FaxNumber.objects.values_list(
+            "precinct_id", "number", "kind", "active_from", "active_until"
+        )
+    ]
+    precincts = Precinct.objects.values_list("pk", "code", "name")
+    return PrecinctGuide(precincts, lines, getattr(settings, "RECONCILE_FACILITY_PRECINCTS", {}))
