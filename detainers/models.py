@@ -39,9 +39,13 @@ class Delivery(models.Model):
 
     channel = models.CharField(max_length=10, choices=Channel.choices)
     source = models.CharField(max_length=10, choices=Source.choices)
-    received_at = models.DateTimeField(help_text="When it arrived, as the sender's machine or the clerk says.")
+    received_at = models.DateTimeField(
+        help_text="When it arrived, as the sender's machine or the clerk says."
+    )
     logged_at = models.DateTimeField(default=timezone.now, editable=False)
-    precinct = models.ForeignKey(Precinct, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    precinct = models.ForeignKey(
+        Precinct, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     fax_number = models.ForeignKey(
         FaxNumber,
         null=True,
@@ -50,24 +54,35 @@ class Delivery(models.Model):
         related_name="deliveries",
         help_text="The number's period that was active when the fax arrived.",
     )
-    to_number = models.CharField(max_length=40, blank=True, help_text="Dialled number (E.164 when readable).")
+    to_number = models.CharField(
+        max_length=40, blank=True, help_text="Dialled number (E.164 when readable)."
+    )
     number_match = models.CharField(
         max_length=10,
         choices=NumberMatch.choices,
         blank=True,
         help_text="What the dialled number was at the moment the fax arrived.",
     )
-    from_address = models.CharField(max_length=320, blank=True, help_text="Sender's number or address.")
+    from_address = models.CharField(
+        max_length=320, blank=True, help_text="Sender's number or address."
+    )
     external_id = models.CharField(
         max_length=255, blank=True, help_text="The gateway's id or the message's Message-ID."
     )
     pages = models.PositiveIntegerField(null=True, blank=True)
     notes = models.TextField(blank=True)
-    late_reason = models.TextField(blank=True, help_text="Why it was logged more than 7 days after arrival.")
+    late_reason = models.TextField(
+        blank=True, help_text="Why it was logged more than 7 days after arrival."
+    )
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     routed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    notice_claimed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a worker took on sending the notice (detainers.routing).",
+    )
     notice_sent_at = models.DateTimeField(null=True, blank=True)
     # Email only (detainers.mailbox): what a human must know about a message not fully read.
     quarantine_reason = models.TextField(
@@ -89,7 +104,9 @@ class Delivery(models.Model):
         constraints = [
             # A retried post from the same gateway, or the same message read twice, is one delivery.
             models.UniqueConstraint(
-                fields=["source", "external_id"], condition=~Q(external_id=""), name="delivery_once_per_source"
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="delivery_once_per_source",
             ),
         ]
         indexes = [models.Index(fields=["precinct", "received_at"])]
@@ -123,7 +140,9 @@ class Document(models.Model):
     delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="documents")
     file = models.FileField(upload_to=document_path, max_length=200)
     name = models.CharField(max_length=255, help_text="The file name as it was sent.")
-    content_type = models.CharField(max_length=100, help_text="Recognised by content, not by the name.")
+    content_type = models.CharField(
+        max_length=100, help_text="Recognised by content, not by the name."
+    )
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64, db_index=True)
     pages = models.PositiveIntegerField(null=True, blank=True)
@@ -167,10 +186,16 @@ class Disposition(models.TextChoices):
 
     NOT_ACTED_UPON = "not_acted_upon", "Not acted upon (civil detainer)"
     NOT_IN_CUSTODY = "not_in_custody", "Subject not in custody when received"
-    RELEASED = "released_before_arraignment", "Released before arraignment (bail or personal recognizance)"
+    RELEASED = (
+        "released_before_arraignment",
+        "Released before arraignment (bail or personal recognizance)",
+    )
     TO_COURT = "transferred_to_court", "Transferred to court, no further custody"
     NOTIFICATION = "notification_no_information", "Notification request, no information given"
-    JUDICIAL = "judicial_warrant_referred", "Judicial criminal warrant, referred (counted separately)"
+    JUDICIAL = (
+        "judicial_warrant_referred",
+        "Judicial criminal warrant, referred (counted separately)",
+    )
     CANCELLED = "cancelled_by_agency", "Cancelled or superseded by the agency"
     DUPLICATE = "duplicate", "Duplicate of an earlier request"
     NOT_A_DETAINER = "not_a_detainer", "Not a detainer request"
@@ -185,7 +210,9 @@ class DetainerRequest(models.Model):
         REVIEWED = "reviewed", "Reviewed"
 
     delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="requests")
-    document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    document = models.ForeignKey(
+        Document, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     form_type = models.CharField(max_length=20, choices=FormType.choices, blank=True)
     form_date = models.DateField(null=True, blank=True)
     subject_id = models.CharField("Subject ID", max_length=40, blank=True, db_index=True)
@@ -198,7 +225,9 @@ class DetainerRequest(models.Model):
     probable_cause = models.CharField(max_length=30, choices=ProbableCause.choices, blank=True)
     notify_before_release = models.BooleanField(null=True, blank=True)
     hold_up_to_48_hours = models.BooleanField(null=True, blank=True)
-    disposition = models.CharField(max_length=40, choices=Disposition.choices, blank=True, db_index=True)
+    disposition = models.CharField(
+        max_length=40, choices=Disposition.choices, blank=True, db_index=True
+    )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -210,7 +239,9 @@ class DetainerRequest(models.Model):
     duplicate_check_dismissed = models.BooleanField(
         default=False, help_text="A reviewer undid an automatic duplicate link; do not link again."
     )
-    legal_review = models.BooleanField(default=False, help_text="Needs legal review (e.g. held or transferred).")
+    legal_review = models.BooleanField(
+        default=False, help_text="Needs legal review (e.g. held or transferred)."
+    )
     legal_review_note = models.TextField(blank=True)
 
     class Meta:
@@ -241,7 +272,9 @@ class InboxEntry(models.Model):
 class Event(models.Model):
     """The audit trail: who changed what, when, with old and new values. Written with the change."""
 
-    delivery = models.ForeignKey(Delivery, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
+    delivery = models.ForeignKey(
+        Delivery, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
     request = models.ForeignKey(
         DetainerRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
     )
@@ -365,7 +398,8 @@ class CountCell(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["year", "precinct_id", "channel", "breakdown", "value"], name="countcell_one_per_key"
+                fields=["year", "precinct_id", "channel", "breakdown", "value"],
+                name="countcell_one_per_key",
             ),
         ]
 
@@ -385,7 +419,9 @@ class ClosedYear(models.Model):
     figures = models.JSONField(
         help_text="The report's figures as reported: [{key, section, label, value}], in the report's order."
     )
-    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     closed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -6,12 +6,14 @@ mid-way rolls its transaction back, and the sweep picks the delivery up again.
 """
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +23,8 @@ from .models import Delivery, InboxEntry
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
+# Longer than any task may run (CELERY_TASK_TIME_LIMIT): a claim older than this was abandoned.
+NOTICE_LEASE = timedelta(minutes=10)
 # Every notice carries this header, signed with the secret key, so that the central mailbox skips
 # the app's own mail (when sent to the address it reads) and nobody else can make it skip theirs.
 NOTICE_HEADER = "X-Detainer-Desk"
@@ -71,22 +75,58 @@ def delivery_route(*, delivery_id: int) -> bool:
 
 
 def delivery_send_notice(*, delivery_id: int) -> bool:
-    """Email CENTRAL_INBOX_EMAIL once about a routed delivery. No personal data in the subject."""
+    """Email CENTRAL_INBOX_EMAIL once about a routed delivery. No personal data in the subject.
+
+    An email cannot be taken back, so the claim is committed before sending: a database that fails
+    after the mail server took the message cannot make a retry send it again. The claim is given back
+    if sending fails; a claim left by a worker that died before sending lapses after NOTICE_LEASE and
+    the sweep sends the notice then.
+    """
+    claimed_at = timezone.now()
     with transaction.atomic():
-        claimed = Delivery.objects.filter(
-            pk=delivery_id, routed_at__isnull=False, notice_sent_at__isnull=True
-        ).update(notice_sent_at=timezone.now())
-        if claimed != 1:
-            return False
-        delivery = Delivery.objects.select_related("precinct").get(pk=delivery_id)
-        # Sent inside the transaction: if sending fails the claim is rolled back and a retry sends it.
-        send_mail(**notice_message(delivery), fail_silently=False)
-        event_record(
-            action="notice_sent",
-            delivery=delivery,
-            changes={"notice_sent_at": (None, delivery.notice_sent_at)},
+        claimed = (
+            Delivery.objects.filter(
+                pk=delivery_id, routed_at__isnull=False, notice_sent_at__isnull=True
+            )
+            .filter(
+                Q(notice_claimed_at__isnull=True)
+                | Q(notice_claimed_at__lt=claimed_at - NOTICE_LEASE)
+            )
+            .update(notice_claimed_at=claimed_at)
         )
+    if claimed != 1:
+        return False
+    delivery = Delivery.objects.select_related("precinct").get(pk=delivery_id)
+    try:
+        send_mail(**notice_message(delivery), fail_silently=False)
+    except Exception:
+        Delivery.objects.filter(pk=delivery_id, notice_claimed_at=claimed_at).update(
+            notice_claimed_at=None
+        )
+        raise
+    _notice_sent(delivery_id, claimed_at)
     return True
+
+
+def _notice_sent(delivery_id: int, claimed_at) -> None:
+    """Record the sent notice, waiting out a database restart rather than leaving it unrecorded."""
+    for pause in (0, 1, 2, 4, 8, 15, 30):
+        time.sleep(pause)
+        try:
+            with transaction.atomic():
+                sent_at = timezone.now()
+                Delivery.objects.filter(pk=delivery_id, notice_claimed_at=claimed_at).update(
+                    notice_sent_at=sent_at
+                )
+                event_record(
+                    action="notice_sent",
+                    delivery=Delivery.objects.get(pk=delivery_id),
+                    changes={"notice_sent_at": (None, sent_at)},
+                )
+            return
+        except (OperationalError, InterfaceError):
+            connection.close()  # a fresh connection for the next attempt
+    logger.error("notice for delivery %s was sent but could not be recorded", delivery_id)
 
 
 def notice_message(delivery: Delivery) -> dict:
@@ -114,7 +154,9 @@ def deliveries_pending() -> list[int]:
     """Ids of deliveries that should be in the inbox (or announced) by now and are not."""
     cutoff = timezone.now() - timedelta(seconds=settings.ROUTING_SWEEP_AFTER_SECONDS)
     unrouted = Delivery.objects.filter(routed_at__isnull=True, logged_at__lt=cutoff)
-    unannounced = Delivery.objects.filter(routed_at__lt=cutoff, notice_sent_at__isnull=True)
+    unannounced = Delivery.objects.filter(routed_at__lt=cutoff, notice_sent_at__isnull=True).filter(
+        Q(notice_claimed_at__isnull=True) | Q(notice_claimed_at__lt=timezone.now() - NOTICE_LEASE)
+    )
     ids = list(unrouted.values_list("pk", flat=True)[:SWEEP_BATCH])
     ids += list(unannounced.values_list("pk", flat=True)[:SWEEP_BATCH])
     return sorted(set(ids))
