@@ -268,6 +268,9 @@ class InboxEntry(models.Model):
         ordering = ["created_at"]
         verbose_name_plural = "inbox entries"
 
+    def __str__(self) -> str:
+        return f"Inbox entry for delivery {self.delivery_id}"
+
 
 class Event(models.Model):
     """The audit trail: who changed what, when, with old and new values. Written with the change."""

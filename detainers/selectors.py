@@ -39,7 +39,9 @@ def request_for_user(*, user, pk: int) -> DetainerRequest:
 
 def document_for_user(*, user, pk: int) -> Document:
     visible = requests_visible_to(user).values("delivery_id")
-    document = Document.objects.filter(pk=pk, delivery_id__in=visible).select_related("delivery").first()
+    document = (
+        Document.objects.filter(pk=pk, delivery_id__in=visible).select_related("delivery").first()
+    )
     if document is None:
         raise Http404("No such document.")
     return document
@@ -53,7 +55,9 @@ def status_filter(status: str) -> Q:
     }[status]
 
 
-def inbox_requests(*, precinct_id=None, channel: str = "", status: str = "") -> QuerySet[DetainerRequest]:
+def inbox_requests(
+    *, precinct_id=None, channel: str = "", status: str = ""
+) -> QuerySet[DetainerRequest]:
     """The central inbox: routed requests, unreviewed first, oldest first."""
     requests = (
         DetainerRequest.objects.filter(delivery__routed_at__isnull=False)
@@ -73,7 +77,10 @@ def inbox_requests(*, precinct_id=None, channel: str = "", status: str = "") -> 
 
 
 def is_overdue(request: DetainerRequest) -> bool:
-    return not request.disposition and request.delivery.received_at < timezone.now() - UNREVIEWED_TOO_LONG
+    return (
+        not request.disposition
+        and request.delivery.received_at < timezone.now() - UNREVIEWED_TOO_LONG
+    )
 
 
 def precinct_recent_log(*, precinct_id: int, limit: int = 20) -> QuerySet[Delivery]:

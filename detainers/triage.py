@@ -98,8 +98,12 @@ def _original_of(request: DetainerRequest) -> DetainerRequest:
 @transaction.atomic
 def request_triage(*, request_id: int, actor, changes: dict) -> DetainerRequest:
     """Apply a reviewer's changes. Setting a disposition marks the request reviewed by `actor`."""
-    request = DetainerRequest.objects.select_for_update().select_related("delivery").get(pk=request_id)
-    cleaned = {field: _clean(field, value) for field, value in changes.items() if field != "duplicate_of"}
+    request = (
+        DetainerRequest.objects.select_for_update().select_related("delivery").get(pk=request_id)
+    )
+    cleaned = {
+        field: _clean(field, value) for field, value in changes.items() if field != "duplicate_of"
+    }
     if "duplicate_of" in changes:
         cleaned.update(_duplicate_link(request, changes["duplicate_of"]))
     # Judge the request as it will be after the change: clearing the link of a request left as
@@ -115,13 +119,20 @@ def request_triage(*, request_id: int, actor, changes: dict) -> DetainerRequest:
                 "disposition (to unlink an automatic match, use “Not a duplicate”)."
             }
         )
-    if "disposition" in cleaned and cleaned["disposition"] != Disposition.DUPLICATE and "duplicate_of" not in changes:
+    if (
+        "disposition" in cleaned
+        and cleaned["disposition"] != Disposition.DUPLICATE
+        and "duplicate_of" not in changes
+    ):
         if request.duplicate_of_id and cleaned["disposition"]:
             cleaned.update(duplicate_of=None, duplicate_reason="")
     diff = {f: (getattr(request, f), v) for f, v in cleaned.items() if getattr(request, f) != v}
     if "disposition" in diff:
         diff["reviewed_by"] = (request.reviewed_by_id, actor.pk if cleaned["disposition"] else None)
-        diff["reviewed_at"] = (request.reviewed_at, timezone.now() if cleaned["disposition"] else None)
+        diff["reviewed_at"] = (
+            request.reviewed_at,
+            timezone.now() if cleaned["disposition"] else None,
+        )
     if not diff:
         return request
     for field, (_, new) in diff.items():
@@ -131,7 +142,13 @@ def request_triage(*, request_id: int, actor, changes: dict) -> DetainerRequest:
     event_record(action="triaged", actor=actor, request=request, changes=diff)
     if request.duplicate_of_id and "duplicate_of" in diff:
         _duplicates_repoint(duplicate=request, original=request.duplicate_of, actor=actor)
-    if not request.duplicate_of_id and diff.keys() & {"event_number", "subject_id", "a_number", "form_type", "form_date"}:
+    if not request.duplicate_of_id and diff.keys() & {
+        "event_number",
+        "subject_id",
+        "a_number",
+        "form_type",
+        "form_date",
+    }:
         request_duplicate_detect(request=request)
     return request
 
@@ -165,7 +182,11 @@ def duplicate_candidates(request: DetainerRequest) -> tuple[DetainerRequest, str
         .select_related("delivery")
     )
     if request.event_number:
-        match = others.filter(event_number=request.event_number).order_by("delivery__received_at", "pk").first()
+        match = (
+            others.filter(event_number=request.event_number)
+            .order_by("delivery__received_at", "pk")
+            .first()
+        )
         if match:
             return match, f"Same Event # ({request.event_number}) as request {match.pk}"
     if request.form_type and request.form_date:
@@ -236,7 +257,10 @@ def request_duplicate_undo(*, request_id: int, actor) -> DetainerRequest:
     request = DetainerRequest.objects.select_for_update().get(pk=request_id)
     if request.duplicate_of_id is None:
         raise ValidationError({"duplicate_of": "This request is not marked as a duplicate."})
-    changes = {"duplicate_of": (request.duplicate_of_id, None), "duplicate_reason": (request.duplicate_reason, "")}
+    changes = {
+        "duplicate_of": (request.duplicate_of_id, None),
+        "duplicate_reason": (request.duplicate_reason, ""),
+    }
     if request.disposition == Disposition.DUPLICATE:
         changes["disposition"] = (request.disposition, "")
         request.disposition = ""

@@ -106,11 +106,16 @@ def point_celery_at(url: str | None) -> None:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, private_redis, smtp_sink, tmp_path_factory):
+def celery_worker_process(
+    django_db_setup, django_db_blocker, private_redis, smtp_sink, tmp_path_factory
+):
     """`celery -A config worker` against the test database and the private Redis."""
     with django_db_blocker.unblock():
         settings_dict = connection.settings_dict
-        needs("PostgreSQL (a worker process cannot share an SQLite test database)", connection.vendor == "postgresql")
+        needs(
+            "PostgreSQL (a worker process cannot share an SQLite test database)",
+            connection.vendor == "postgresql",
+        )
     worker = processes.CeleryWorker(
         env={
             "DJANGO_DEBUG": "True",
@@ -250,7 +255,14 @@ __all__ = ["FaxNumber", "local", "needs", "make_user"]
 
 # --- What ran against which services: printed at the end of every run (CI reads it) ----------------
 
-_ran: dict[str, int] = {"passed": 0, "postgres": 0, "redis": 0, "worker": 0, "imap": 0, "browser": 0}
+_ran: dict[str, int] = {
+    "passed": 0,
+    "postgres": 0,
+    "redis": 0,
+    "worker": 0,
+    "imap": 0,
+    "browser": 0,
+}
 
 
 def pytest_runtest_logreport(report):

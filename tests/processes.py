@@ -56,8 +56,19 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(  # noqa: S603
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir)],
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -115,16 +126,31 @@ class CeleryWorker:
         self.log_path.write_text("")
         log = self.log_path.open("a")
         self.process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
-             "--without-mingle", "--without-gossip", "--hostname", f"test-{os.getpid()}@%h"],
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-mingle",
+                "--without-gossip",
+                "--hostname",
+                f"test-{os.getpid()}@%h",
+            ],
             cwd=ROOT,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_for(lambda: "ready." in self.log_path.read_text() or self.process.poll() is not None, 60,
-                 what="celery worker ready")
+        wait_for(
+            lambda: "ready." in self.log_path.read_text() or self.process.poll() is not None,
+            60,
+            what="celery worker ready",
+        )
         if self.process.poll() is not None:
             raise RuntimeError(f"celery worker exited:\n{self.log_path.read_text()[-3000:]}")
 

@@ -69,12 +69,16 @@ def test_a_notice_claimed_by_a_worker_that_died_is_sent_once_the_claim_lapses(b3
     delivery = fax_received()
     routing.delivery_route(delivery_id=delivery.pk)
     # A worker claimed the notice a minute ago and is (as far as anyone knows) still sending it.
-    Delivery.objects.filter(pk=delivery.pk).update(notice_claimed_at=timezone.now() - timedelta(minutes=1))
+    Delivery.objects.filter(pk=delivery.pk).update(
+        notice_claimed_at=timezone.now() - timedelta(minutes=1)
+    )
     assert delivery.pk not in routing.deliveries_pending()
     assert routing.delivery_send_notice(delivery_id=delivery.pk) is False
     assert len(mail.outbox) == 0
     # It died: after the lease, the sweep finds the notice and sends it, once.
-    Delivery.objects.filter(pk=delivery.pk).update(notice_claimed_at=timezone.now() - routing.NOTICE_LEASE * 2)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        notice_claimed_at=timezone.now() - routing.NOTICE_LEASE * 2
+    )
     assert delivery.pk in routing.deliveries_pending()
     assert routing.delivery_send_notice(delivery_id=delivery.pk) is True
     assert routing.delivery_send_notice(delivery_id=delivery.pk) is False
