@@ -40,7 +40,7 @@ bench: bench-intake bench-dashboard
 bench-intake: $(STAMP)
 	$(PY) bench/intake/run.py $(BENCH_ARGS)
 
-# Loads 10 million requests by default (about 10 minutes on 2 cores). Its own arguments, so that
+# Loads 10 million requests by default (about 3 minutes on 2 quiet cores). Its own arguments, so that
 # `make bench BENCH_ARGS=...` stays about bench-intake: make bench-dashboard DASHBOARD_ARGS="--rows 1000000".
 bench-dashboard: $(STAMP)
 	$(PY) bench/dashboard/run.py $(DASHBOARD_ARGS)

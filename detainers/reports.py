@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from precincts.models import FaxNumber, Precinct
@@ -260,11 +260,11 @@ class LineHealth:
 def line_health(*, now: datetime | None = None) -> LineHealth:
     """Every fax number period with its last delivery and its recent traffic; retired numbers in use.
 
-    At most four queries. Two read deliveries, not the summary, in one pass each: the traffic of every line
-    (grouped by Delivery.fax_number alone, so the database keeps one small hash), and the deliveries
-    to retired numbers of the last RETIRED_WINDOW. Their cost grows with the deliveries (about a
-    second at 10 million, see bench/dashboard); an index on Delivery (fax_number, received_at) would
-    let a per-line lookup replace the pass.
+    At most five queries. Three read deliveries, not the summary, in one pass each: the traffic of
+    every line (grouped by Delivery.fax_number alone: one small hash), the deliveries to retired
+    numbers of the last RETIRED_WINDOW, and the request of the latest of those. Their cost grows
+    with the deliveries (under 2 s at 10 million, see bench/dashboard); an index on Delivery
+    (fax_number, received_at) would let a per-line lookup replace the first pass.
     """
     now = now or timezone.now()
     quiet_from, usual_from = now - SILENT_AFTER, now - SILENT_AFTER - USUAL_WINDOW
@@ -293,36 +293,42 @@ def line_health(*, now: datetime | None = None) -> LineHealth:
 
 
 def _retired_number_use(since: datetime) -> list[RetiredNumberUse]:
-    retired = Delivery.objects.filter(number_match=NumberMatch.RETIRED, received_at__gte=since)
-    latest = DetainerRequest.objects.filter(
-        delivery__number_match=NumberMatch.RETIRED,
-        delivery__received_at__gte=since,
-        delivery__to_number=OuterRef("to_number"),
-    ).order_by("-delivery__received_at", "-pk")
     rows = list(
-        retired.values("to_number")
-        .annotate(
-            deliveries=Count("id"),
-            first=Min("received_at"),
-            last=Max("received_at"),
-            latest_request_id=Subquery(latest.values("pk")[:1]),
-        )
+        Delivery.objects.filter(number_match=NumberMatch.RETIRED, received_at__gte=since)
+        .values("to_number")
+        .annotate(deliveries=Count("id"), first=Min("received_at"), last=Max("received_at"))
         .order_by("-last")
     )
+    numbers = [row["to_number"] for row in rows]
     owners: dict[str, FaxNumber] = {}
-    for period in FaxNumber.objects.filter(
-        number__in=[row["to_number"] for row in rows]
-    ).select_related("precinct"):
+    for period in FaxNumber.objects.filter(number__in=numbers).select_related("precinct"):
         if period.number not in owners or period.active_from > owners[period.number].active_from:
             owners[period.number] = period
+    latest = _latest_requests(rows)
     return [
         RetiredNumberUse(
             row["to_number"],
             row["deliveries"],
             row["first"],
             row["last"],
-            row["latest_request_id"],
+            latest.get((row["to_number"], row["last"])),
             owners.get(row["to_number"]),
         )
         for row in rows
     ]
+
+
+def _latest_requests(rows: list[dict]) -> dict[tuple[str, datetime], int]:
+    """{(dialled number, moment): request id} for the latest delivery to each number."""
+    if not rows:
+        return {}
+    latest = Q()
+    for row in rows:
+        latest |= Q(delivery__to_number=row["to_number"], delivery__received_at=row["last"])
+    requests = DetainerRequest.objects.filter(latest, delivery__number_match=NumberMatch.RETIRED)
+    found: dict[tuple[str, datetime], int] = {}
+    for pk, number, moment in requests.order_by("pk").values_list(
+        "pk", "delivery__to_number", "delivery__received_at"
+    ):
+        found[(number, moment)] = pk  # the last request of the latest delivery
+    return found
