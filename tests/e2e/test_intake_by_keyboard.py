@@ -30,6 +30,21 @@ UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea")]
     .map(field => field.outerHTML)"""
 
 
+def open_file_chooser_by_keyboard(page):
+    """Space on the focused file input opens the chooser. Headless Chromium now and then drops the
+    first key press after typing (seen once in CI, in one of three runs), so a second press is allowed;
+    no chooser after two is a failure."""
+    for attempt in range(2):
+        try:
+            with page.expect_file_chooser(timeout=5_000) as chooser:
+                page.keyboard.press("Space")
+            return chooser.value
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError; the second attempt decides
+            if attempt == 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 def focused(page) -> str:
     """The id of the focused element; a button without one by its text."""
     return page.evaluate(
@@ -76,9 +91,7 @@ def test_a_clerk_logs_a_fax_with_the_keyboard_alone(
     tab_to(page, "id_pages", visited)
     page.keyboard.type("2")
     tab_to(page, "id_scan", visited)
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Space")
-    chooser.value.set_files(scan)
+    open_file_chooser_by_keyboard(page).set_files(scan)
     tab_to(page, "id_notes", visited)
     page.keyboard.type("Logged without a mouse.")
     tab_to(page, "log-this-fax", visited)
