@@ -12,13 +12,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parseaddr, parsedate_to_datetime
+from functools import lru_cache
 from html.parser import HTMLParser
 
 from .documents import JPEG, PNG, content_type_of
-from .routing import NOTICE_HEADER, is_own_notice
 
 TEXT = "text/plain"
 TNEF = "application/ms-tnef"
@@ -34,7 +35,26 @@ CUT_SHORT = {
 # Labels that in practice mean windows-1252 (as browsers treat them).
 WESTERN = {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "iso_8859-1", "l1"}
 ACTIVE_TYPES = re.compile(r"html|xml|javascript|ecmascript|svg", re.IGNORECASE)
-_PARSER = BytesParser(policy=policy.default)
+# Longer header values are parsed every time rather than kept (a hostile message may carry huge ones).
+REMEMBERED_HEADER_CHARS = 998
+
+
+class _RememberedHeaders(HeaderRegistry):
+    """The default registry parses a header each time it is read, and a message's Content-Type is
+    read a dozen times (by the parser itself, then per part): half the cost of reading a message.
+    The same name and text always parse to the same header, which nothing here modifies."""
+
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        if len(value) > REMEMBERED_HEADER_CHARS:
+            return super().__call__(name, value)
+        return self._remembered(name, value)
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one registry for the process; its cache is meant to live
+    def _remembered(self, name: str, value: str) -> BaseHeader:
+        return super().__call__(name, value)
+
+
+_PARSER = BytesParser(policy=policy.default.clone(header_factory=_RememberedHeaders()))
 
 
 class UnreadableMessage(Exception):
@@ -79,6 +99,9 @@ class ParsedMessage:
 
 def message_headers(raw: bytes) -> MessageHeaders:
     """Message-ID, sender, date and whether it is this app's own notice. Never raises."""
+    # Imported here: routing reads documents through a module that uses this one's TEXT.
+    from .routing import NOTICE_HEADER, is_own_notice
+
     try:
         header = _PARSER.parsebytes(raw, headersonly=True)
         values = {name.lower(): value for name, value in reversed(list(header.raw_items()))}

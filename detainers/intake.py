@@ -21,10 +21,9 @@ from precincts.models import FaxNumber, Precinct
 from precincts.phone import fax_number_normalise
 from precincts.selectors import fax_number_owner_at
 
-from .audit import event_record
 from .counting import counts_add
 from .documents import SCAN_TYPES, CheckedDocument, content_type_of, document_check, page_count
-from .models import Channel, Delivery, DetainerRequest, Document, NumberMatch, Source
+from .models import Channel, Delivery, DetainerRequest, Document, Event, NumberMatch, Source
 
 logger = logging.getLogger(__name__)
 
@@ -122,17 +121,25 @@ def _resolve_number(
     return dialled, precinct, None, match
 
 
-def _enqueue_routing(delivery_id: int) -> None:
-    from .tasks import route_delivery
+def _enqueue_routing(delivery_ids: list[int]) -> None:
+    """One task for the lot: a batch of deliveries (the mailbox's) costs one message to the broker."""
+    from .tasks import route_deliveries, route_delivery
 
+    task, arguments = (
+        (route_delivery, (delivery_ids[0],))
+        if len(delivery_ids) == 1
+        else (route_deliveries, (delivery_ids,))
+    )
     try:
         # One quick reconnect (a broker that restarted leaves a stale connection), no more: intake
         # must not wait on a dead broker.
-        route_delivery.apply_async((delivery_id,), retry=True, retry_policy=QUICK_RETRY)
-    except Exception:  # noqa: BLE001 - the broker is down; the sweep routes the delivery later
+        task.apply_async(arguments, retry=True, retry_policy=QUICK_RETRY)
+    except Exception:  # noqa: BLE001 - the broker is down; the sweep routes the deliveries later
         logger.warning(
-            "routing of delivery %s not enqueued (broker unavailable); the sweep will route it",
-            delivery_id,
+            "routing of %d deliveries (first %s) not enqueued (broker unavailable); "
+            "the sweep will route them",
+            len(delivery_ids),
+            delivery_ids[0],
         )
 
 
@@ -164,6 +171,111 @@ def delivery_receive(
         existing = Delivery.objects.filter(source=source, external_id=external_id).first()
         if existing is not None:
             return Received(existing, created=False)
+    incoming = _incoming(
+        channel=channel,
+        source=source,
+        received_at=received_at,
+        files=files,
+        actor=actor,
+        to_number=to_number,
+        from_address=from_address,
+        external_id=external_id,
+        precinct=precinct,
+        fax_number=fax_number,
+        pages=pages,
+        notes=notes,
+        late_reason=late_reason,
+        allowed_types=allowed_types,
+        quarantine_reason=quarantine_reason,
+        possibly_not_detainer=possibly_not_detainer,
+        parse_defects=parse_defects,
+    )
+    try:
+        with transaction.atomic():
+            (received,) = _write([incoming])
+    except IntegrityError:
+        # Two copies of one retried post raced; the other one won. Answer with its delivery.
+        existing = (
+            Delivery.objects.filter(source=source, external_id=external_id).first()
+            if external_id
+            else None
+        )
+        if existing is None:
+            raise
+        return Received(existing, created=False)
+    return received
+
+
+def deliveries_receive(*, deliveries: list[dict]) -> list[Received]:
+    """`delivery_receive` for many deliveries at once, each given as its keyword arguments: one
+    query for those already received, one INSERT per table, one routing task (the mailbox reads
+    fifty messages at a time). Returns one `Received` per item, in order; an `external_id` given
+    twice makes one delivery.
+
+    All or nothing, in the caller's transaction if there is one: a conflict with a delivery written
+    meanwhile raises IntegrityError and keeps none of them (call `delivery_receive` for each then).
+    """
+    keys = [(item["source"], item.get("external_id", "")) for item in deliveries]
+    known = {
+        (delivery.source, delivery.external_id): delivery
+        for delivery in Delivery.objects.filter(
+            external_id__in={external_id for _, external_id in keys if external_id}
+        )
+    }
+    incoming: list[_Incoming] = []
+    plan = []  # per item: a delivery received before, or (its position in `incoming`, first?)
+    positions = {}
+    for key, item in zip(keys, deliveries, strict=True):
+        if key in known:
+            plan.append(Received(known[key], created=False))
+        elif key[1] and key in positions:
+            plan.append((positions[key], False))
+        else:
+            positions[key] = len(incoming)
+            plan.append((len(incoming), True))
+            incoming.append(_incoming(**item))
+    with transaction.atomic():
+        written = _write(incoming)
+    return [
+        step
+        if isinstance(step, Received)
+        else written[step[0]]
+        if step[1]
+        else Received(written[step[0]].delivery, created=False)
+        for step in plan
+    ]
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    """A delivery checked and ready to write."""
+
+    fields: dict
+    checked: list[CheckedDocument]
+    forms: list[int]  # positions of the files that are forms
+    actor: object
+
+
+def _incoming(
+    *,
+    channel: str,
+    source: str,
+    received_at: datetime,
+    files: list[IncomingFile],
+    actor=None,
+    to_number: str = "",
+    from_address: str = "",
+    external_id: str = "",
+    precinct: Precinct | None = None,
+    fax_number: FaxNumber | None = None,
+    pages: int | None = None,
+    notes: str = "",
+    late_reason: str = "",
+    allowed_types: tuple[str, ...] | None = SCAN_TYPES,
+    quarantine_reason: str = "",
+    possibly_not_detainer: bool = False,
+    parse_defects: tuple[str, ...] = (),
+) -> _Incoming:
     received_at, clock_note = _check_received_at(received_at, source, late_reason)
     checked = [file_check(file, allowed_types) for file in files]
     dialled, precinct, fax_number, match = _resolve_number(
@@ -190,20 +302,7 @@ def delivery_receive(
         parse_defects=list(parse_defects),
     )
     forms = [index for index, file in enumerate(files) if file.form]
-    try:
-        with transaction.atomic():
-            delivery, documents = _write(fields, checked, forms, actor)
-    except IntegrityError:
-        # Two copies of one retried post raced; the other one won. Answer with its delivery.
-        existing = (
-            Delivery.objects.filter(source=source, external_id=external_id).first()
-            if external_id
-            else None
-        )
-        if existing is None:
-            raise
-        return Received(existing, created=False)
-    return Received(delivery, created=True, documents=tuple(documents))
+    return _Incoming(fields, checked, forms, actor)
 
 
 def file_check(file: IncomingFile, allowed_types: tuple[str, ...] | None) -> CheckedDocument:
@@ -220,34 +319,64 @@ def file_check(file: IncomingFile, allowed_types: tuple[str, ...] | None) -> Che
     )
 
 
-def _write(
-    fields: dict, checked: list[CheckedDocument], forms: list[int], actor
-) -> tuple[Delivery, list[Document]]:
-    delivery = Delivery.objects.create(**fields)
-    documents = [document_store(delivery, doc) for doc in checked]
-    carriers = [documents[index] for index in forms] or [documents[0] if documents else None]
-    requests = []
-    for document in carriers:
-        request = DetainerRequest.objects.create(delivery=delivery, document=document)
-        requests.append(request)
-        event_record(
-            action="received",
-            actor=actor,
-            delivery=delivery,
-            request=request,
-            changes={
-                "precinct": (None, delivery.precinct.code if delivery.precinct else None),
-                "received_at": (None, delivery.received_at),
-                "documents": (None, [doc.sha256 for doc in documents]),
-            },
-        )
-    counts_add(requests)
-    transaction.on_commit(lambda: _enqueue_routing(delivery.pk))
-    logger.info("delivery %s received via %s", delivery.pk, delivery.source)
-    return delivery, documents
+def _write(incoming: list[_Incoming]) -> list[Received]:
+    """The deliveries, their documents, one request per form (or one on the first document), an
+    event per request and the counts, with one INSERT per table; routing once committed."""
+    deliveries = Delivery.objects.bulk_create([Delivery(**each.fields) for each in incoming])
+    documents = [
+        [_document(delivery, doc) for doc in each.checked]
+        for delivery, each in zip(deliveries, incoming, strict=True)
+    ]
+    Document.objects.bulk_create([document for stored in documents for document in stored])
+    requests = [
+        [
+            DetainerRequest(delivery=delivery, document=document)
+            for document in ([stored[index] for index in each.forms] or stored[:1] or [None])
+        ]
+        for delivery, stored, each in zip(deliveries, documents, incoming, strict=True)
+    ]
+    DetainerRequest.objects.bulk_create([request for made in requests for request in made])
+    Event.objects.bulk_create(
+        _received_event(request, stored, each.actor)
+        for made, stored, each in zip(requests, documents, incoming, strict=True)
+        for request in made
+    )
+    counts_add(request for made in requests for request in made)
+    ids = [delivery.pk for delivery in deliveries]
+    if ids:
+        transaction.on_commit(lambda: _enqueue_routing(ids))
+    for delivery in deliveries:
+        logger.info("delivery %s received via %s", delivery.pk, delivery.source)
+    return [
+        Received(delivery, created=True, documents=tuple(stored))
+        for delivery, stored in zip(deliveries, documents, strict=True)
+    ]
+
+
+def _received_event(request: DetainerRequest, documents: list[Document], actor) -> Event:
+    """What event_record(action="received", ...) writes, built for a bulk INSERT."""
+    delivery = request.delivery
+    return Event(
+        action="received",
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        delivery=delivery,
+        request=request,
+        changes={
+            "precinct": [None, delivery.precinct.code if delivery.precinct else None],
+            "received_at": [None, delivery.received_at.isoformat()],
+            "documents": [None, [doc.sha256 for doc in documents]],
+        },
+    )
 
 
 def document_store(delivery: Delivery, checked: CheckedDocument) -> Document:
+    document = _document(delivery, checked)
+    document.save()
+    return document
+
+
+def _document(delivery: Delivery, checked: CheckedDocument) -> Document:
+    """The document with its file written to storage; the row is not saved yet."""
     document = Document(
         delivery=delivery,
         name=checked.name,
@@ -257,5 +386,4 @@ def document_store(delivery: Delivery, checked: CheckedDocument) -> Document:
         pages=checked.pages,
     )
     document.file.save(checked.name, ContentFile(checked.content), save=False)
-    document.save()
     return document

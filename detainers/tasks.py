@@ -20,8 +20,27 @@ logger = logging.getLogger(__name__)
 )
 def route_delivery(self, delivery_id: int) -> None:
     """Route one delivery and send its notice. Safe to run any number of times."""
+    _route(delivery_id)
+
+
+def _route(delivery_id: int) -> None:
     routing.delivery_route(delivery_id=delivery_id)
     routing.delivery_send_notice(delivery_id=delivery_id)
+
+
+@shared_task
+def route_deliveries(delivery_ids: list[int]) -> None:
+    """Route a batch accepted together (the mailbox's chunks). A delivery that fails here gets a
+    task of its own, with route_delivery's retries, so one bad notice never holds back the rest
+    nor sends the others twice; if even that cannot be enqueued, the sweep finds it."""
+    for delivery_id in delivery_ids:
+        try:
+            _route(delivery_id)
+        except Exception:  # noqa: BLE001 - retried on its own, below
+            logger.warning(
+                "routing delivery %s failed in its batch; retrying it alone", delivery_id
+            )
+            route_delivery.apply_async((delivery_id,), countdown=2)
 
 
 @shared_task

@@ -176,3 +176,30 @@ def test_the_command_and_the_periodic_task_read_the_mailbox(imap, capsys):
     imap.append(corpus.with_forms("by-task"))
     assert tasks.ingest_mailbox.apply().get() == 1
     assert Delivery.objects.count() == 2 and imap.count("Processed") == 2
+
+
+def test_one_bad_message_in_a_chunk_costs_only_itself(imap, monkeypatch):
+    """The chunk is written at once; when that fails, each copy is read on its own, and the one that
+    still fails stays in the folder (counted as failed) while the rest are read and moved."""
+    imap.append(*(corpus.with_forms(f"chunk-{n}") for n in range(4)))
+    real = imap_module.message_ingest
+
+    def fails_on_chunk_2(*, raw, origin):
+        if b"<chunk-2@" in raw:
+            raise OSError("disk trouble")
+        return real(raw=raw, origin=origin)
+
+    def chunk_fails(*, copies):
+        raise OSError("disk trouble")
+
+    monkeypatch.setattr(imap_module, "messages_ingest", chunk_fails)
+    monkeypatch.setattr(imap_module, "message_ingest", fails_on_chunk_2)
+    summary = mailbox_ingest()
+    assert (summary.ingested, summary.failed, summary.moved) == (3, 1, 3)
+    assert message_ids(imap.contents("INBOX")) == {b"<chunk-2@corpus.example>"}
+    assert imap.count("Processed") == 3
+    assert "1 message(s) could not be recorded" in MailboxState.objects.get().last_error
+
+    monkeypatch.undo()
+    again = mailbox_ingest()
+    assert (again.ingested, again.failed) == (1, 0) and imap.count("INBOX") == 0

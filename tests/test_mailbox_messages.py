@@ -10,7 +10,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from detainers import routing
-from detainers.mailbox import Origin, mailbox_health, mailbox_retry_quarantined, message_ingest
+from detainers.mailbox import (
+    Origin,
+    mailbox_health,
+    mailbox_retry_quarantined,
+    message_ingest,
+    messages_ingest,
+)
 from detainers.models import (
     Channel,
     Delivery,
@@ -256,3 +262,107 @@ def test_health_says_not_configured_then_shows_the_recorded_state(settings):
     ingest(corpus.not_an_email(), uid=1)
     health = mailbox_health()
     assert (health.waiting, health.quarantined, health.overdue, health.ok) == (3, 1, False, True)
+
+
+# --- A chunk at a time (the IMAP reader) ------------------------------------------------------
+
+
+def chunk(*raws: bytes, first_uid: int = 1) -> list[tuple[bytes, Origin]]:
+    return [(raw, at(first_uid + n)) for n, raw in enumerate(raws)]
+
+
+def test_a_chunk_is_read_like_one_message_at_a_time():
+    """Every kind of copy in one chunk: new, the same message again (in the chunk and from before),
+    unreadable, and our own notice; each ends as message_ingest would have left it."""
+    before = ingest(corpus.with_forms("before"), uid=1)
+    two = corpus.with_forms("two", forms=2)
+    rows = messages_ingest(
+        copies=chunk(
+            two,
+            b"Received: from relay2\r\n" + two,
+            corpus.with_forms("before"),
+            corpus.not_an_email(),
+            corpus.own_notice("ours"),
+            first_uid=2,
+        )
+    )
+    outcomes = [row.outcome for row in rows]
+    assert outcomes == ["ingested", "duplicate", "duplicate", "quarantined", "own_notice"]
+    assert [row.uid for row in rows] == [2, 3, 4, 5, 6] and all(row.pk for row in rows)
+    assert rows[1].delivery == rows[0].delivery and rows[2].delivery == before.delivery
+    assert Delivery.objects.count() == 3 and MailMessage.objects.count() == 6
+    read = rows[0].delivery
+    assert kinds(read)[0] == ("message.eml", "message/rfc822") and read.pages == 3
+    assert rows[0].raw.file.read() == two and rows[0].sha256 == rows[0].raw.sha256
+    assert read.requests.count() == 2
+    assert Event.objects.filter(delivery=read, action="received").count() == 2
+    assert "no header fields" in rows[3].delivery.quarantine_reason
+    assert rows[3].delivery.requests.get().document == rows[3].raw
+
+
+def test_a_chunk_costs_the_same_queries_whatever_its_size():
+    """One query per table, not per message: that is what makes the mailbox keep up."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for(first_uid: int, count: int) -> int:
+        raws = [corpus.with_forms(f"q{first_uid}-{n}") for n in range(count)]
+        with CaptureQueriesContext(connection) as captured:
+            messages_ingest(copies=chunk(*raws, first_uid=first_uid))
+        return len(captured.captured_queries)
+
+    assert queries_for(1, 2) == queries_for(100, 20)
+
+
+def test_a_chunk_that_cannot_be_written_keeps_nothing(monkeypatch):
+    from detainers.mailbox import messages
+
+    raws = [corpus.with_forms(f"all-or-nothing-{n}") for n in range(3)]
+    real = messages._files_of
+
+    def fails_on_the_last(parsed):
+        if "all-or-nothing-2" in parsed.headers.message_id:
+            raise OSError("disk trouble")
+        return real(parsed)
+
+    monkeypatch.setattr(messages, "_files_of", fails_on_the_last)
+    with pytest.raises(OSError):
+        messages_ingest(copies=chunk(*raws))
+    assert Delivery.objects.count() == 0 and MailMessage.objects.count() == 0
+
+
+def test_a_chunk_enqueues_one_routing_task_after_the_commit(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from detainers import tasks
+
+    sent = []
+    monkeypatch.setattr(
+        tasks.route_deliveries, "apply_async", lambda args, **options: sent.append(args)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        rows = messages_ingest(copies=chunk(*(corpus.with_forms(f"r{n}") for n in range(3))))
+    assert sent == [([row.delivery_id for row in rows],)]
+
+
+def test_the_batch_routing_task_routes_each_and_hands_a_failure_to_its_own_task(
+    monkeypatch, mailoutbox
+):
+    from detainers import tasks
+
+    ids = [ingest(corpus.with_forms(f"route-{n}"), uid=n + 1).delivery_id for n in range(3)]
+    real = routing.delivery_send_notice
+    retried = []
+
+    def fails_for_the_second(*, delivery_id):
+        if delivery_id == ids[1]:
+            raise ConnectionError("SMTP down")
+        return real(delivery_id=delivery_id)
+
+    monkeypatch.setattr(routing, "delivery_send_notice", fails_for_the_second)
+    monkeypatch.setattr(
+        tasks.route_delivery, "apply_async", lambda args, **options: retried.append(args)
+    )
+    tasks.route_deliveries.apply(args=(ids,)).get()
+    assert Delivery.objects.filter(pk__in=ids, routed_at__isnull=False).count() == 3
+    assert len(mailoutbox) == 2 and retried == [(ids[1],)]

@@ -1,7 +1,8 @@
 """The central mailbox: each detainer emailed to the central address read once, kept, never deleted.
 
     imap.py      the only code that talks IMAP: reads the folder, moves each copy after the commit
-    messages.py  one message's bytes into one delivery, exactly once; retrying a quarantined one
+    messages.py  each message's bytes into one delivery, exactly once, a chunk per transaction;
+                 retrying a quarantined one
     health.py    what the central inbox shows about the mailbox, and the lease a run holds
 
 A message is stored first (its raw bytes become the delivery's message/rfc822 document, in the same
@@ -12,7 +13,13 @@ or `Quarantine`. A crash between the two leaves the copy in the folder; the next
 
 from .health import MailboxHealth, mailbox_health
 from .imap import MailboxAddress, MailboxNotConfigured, mailbox_address_parse, mailbox_ingest
-from .messages import IngestSummary, Origin, mailbox_retry_quarantined, message_ingest
+from .messages import (
+    IngestSummary,
+    Origin,
+    mailbox_retry_quarantined,
+    message_ingest,
+    messages_ingest,
+)
 
 __all__ = [
     "IngestSummary",
@@ -25,4 +32,5 @@ __all__ = [
     "mailbox_ingest",
     "mailbox_retry_quarantined",
     "message_ingest",
+    "messages_ingest",
 ]

@@ -1,9 +1,10 @@
 """The only code that talks IMAP (through imap-tools): read the folder, move what was committed.
 
 A run: claim the mailbox's lease; list the folder's copies (UID, size, arrival time) in one command;
-then, a chunk at a time, skip copies already recorded, fetch the rest in one command, record each
-(messages.message_ingest commits it), and move the chunk to `Processed` or `Quarantine` in one
-command per folder. Nothing is ever deleted: a server without MOVE gets COPY, then the copy's own
+then, a chunk at a time, skip copies already recorded, fetch the rest in one command, record them
+in one transaction (messages.messages_ingest; if that fails, one transaction per copy, so one bad
+message costs only itself), and move the chunk to `Processed` or `Quarantine` in one command per
+folder. Nothing is ever deleted: a server without MOVE gets COPY, then the copy's own
 UID flagged and expunged (UIDPLUS), never a bare EXPUNGE.
 """
 
@@ -28,7 +29,7 @@ from .health import (
     mailbox_state_read,
     mailbox_state_release,
 )
-from .messages import IngestSummary, Origin, message_ingest
+from .messages import IngestSummary, Origin, message_ingest, messages_ingest
 
 logger = logging.getLogger(__name__)
 
@@ -242,7 +243,7 @@ def _chunks(listed: list[_Listed]) -> Iterator[list[_Listed]]:
 def _handle_chunk(
     box, mailbox: str, uidvalidity: int, chunk: list[_Listed], summary, on_message
 ) -> list[MailMessage]:
-    """Records every copy of the chunk (each committed on its own); returns the rows to move."""
+    """Records every copy of the chunk, committed together; returns the rows to move."""
     by_uid = {copy.uid: copy for copy in chunk}
     done = list(
         MailMessage.objects.filter(mailbox=mailbox, uidvalidity=uidvalidity, uid__in=list(by_uid))
@@ -250,26 +251,43 @@ def _handle_chunk(
     to_fetch = [str(uid) for uid in by_uid if uid not in {row.uid for row in done}]
     if not to_fetch:  # imap-tools reads an empty uid_list as "everything": never pass one
         return done
-    for fetched in box.fetch(uid_list=to_fetch, mark_seen=False, bulk=True):
-        copy = by_uid.get(int(fetched.uid or 0))
-        if copy is None:
-            continue
-        origin = Origin(mailbox, uidvalidity, copy.uid, copy.internal_date)
-        try:
-            row = message_ingest(raw=fetched.raw, origin=origin, copy_is_new=True)
-        except Exception as error:  # noqa: BLE001 - one message never stops the run; it stays for the next
-            summary.failed += 1
-            logger.error(
-                "mailbox copy uid %s could not be recorded (%s); left in the folder",
-                copy.uid,
-                type(error).__name__,
-            )
-            continue
+    copies = [
+        (fetched.raw, Origin(mailbox, uidvalidity, copy.uid, copy.internal_date))
+        for fetched in box.fetch(uid_list=to_fetch, mark_seen=False, bulk=True)
+        if (copy := by_uid.get(int(fetched.uid or 0))) is not None
+    ]
+    try:
+        rows = messages_ingest(copies=copies)
+    except Exception as error:  # noqa: BLE001 - the chunk is read again one message at a time
+        logger.warning(
+            "mailbox chunk of %d could not be recorded at once (%s); recording one at a time",
+            len(copies),
+            type(error).__name__,
+        )
+        rows = _one_at_a_time(copies, summary)
+    for row in rows:
         summary.count(row)
         done.append(row)
         if on_message is not None:
             on_message(row)
     return done
+
+
+def _one_at_a_time(copies: list[tuple[bytes, Origin]], summary) -> list[MailMessage]:
+    """Each copy in its own transaction: a copy that fails is left in the folder for the next run,
+    and the rest of the chunk goes on."""
+    rows = []
+    for raw, origin in copies:
+        try:
+            rows.append(message_ingest(raw=raw, origin=origin))
+        except Exception as error:  # noqa: BLE001 - one message never stops the run; it stays for the next
+            summary.failed += 1
+            logger.error(
+                "mailbox copy uid %s could not be recorded (%s); left in the folder",
+                origin.uid,
+                type(error).__name__,
+            )
+    return rows
 
 
 def _move(box, rows: list[MailMessage], summary: IngestSummary) -> None:
