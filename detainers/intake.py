@@ -5,15 +5,23 @@ committed together (inside a caller's transaction, they are written in it: the m
 the message it read in the same commit). Routing is enqueued only after the commit, and if the
 broker is down the unrouted row waits for the sweep (detainers.routing): accepting an item never
 depends on Redis or a worker.
+
+A document's file is written before that commit (storage is not transactional). If the transaction
+rolls back, the files it wrote are removed again (`intake_transaction`): a file without its row is
+an orphan nobody can find or account for, since its path names nothing.
 """
 
 import hashlib
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -32,6 +40,8 @@ CLOCK_SKEW = timedelta(minutes=5)
 # No fax is older than this: a machine whose clock says so was reset (1970, year 0049, ...).
 EARLIEST_RECEIPT = datetime(2000, 1, 1, tzinfo=UTC)
 QUICK_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# Per thread (as Django's connections are), the files written in each open intake_transaction.
+_written = threading.local()
 
 
 @dataclass(frozen=True)
@@ -191,7 +201,7 @@ def delivery_receive(
         parse_defects=parse_defects,
     )
     try:
-        with transaction.atomic():
+        with intake_transaction():
             (received,) = _write([incoming])
     except IntegrityError:
         # Two copies of one retried post raced; the other one won. Answer with its delivery.
@@ -234,7 +244,7 @@ def deliveries_receive(*, deliveries: list[dict]) -> list[Received]:
             positions[key] = len(incoming)
             plan.append((len(incoming), True))
             incoming.append(_incoming(**item))
-    with transaction.atomic():
+    with intake_transaction():
         written = _write(incoming)
     return [
         step
@@ -370,6 +380,7 @@ def _received_event(request: DetainerRequest, documents: list[Document], actor) 
 
 
 def document_store(delivery: Delivery, checked: CheckedDocument) -> Document:
+    """Call inside an `intake_transaction`, so the file goes again if the row does not commit."""
     document = _document(delivery, checked)
     document.save()
     return document
@@ -386,4 +397,66 @@ def _document(delivery: Delivery, checked: CheckedDocument) -> Document:
         pages=checked.pages,
     )
     document.file.save(checked.name, ContentFile(checked.content), save=False)
+    scopes = getattr(_written, "scopes", None)
+    if scopes:
+        scopes[-1].append((document.file.storage, document.file.name))
     return document
+
+
+@contextmanager
+def intake_transaction() -> Iterator[None]:
+    """`transaction.atomic()` that removes the document files written inside it if it rolls back.
+
+    Nested, a block that succeeds hands its files to the enclosing one: they are safe only once
+    the outermost commits. A caller whose own writes around intake may fail (the mailbox records
+    the message it read in the same commit) wraps them in this rather than in a bare atomic();
+    a bare atomic() around it that rolls back later leaves the files behind.
+    """
+    scopes = _written.__dict__.setdefault("scopes", [])
+    written: list[tuple[Storage, str]] = []
+    scopes.append(written)
+    body_done = False
+    try:
+        with transaction.atomic():
+            yield
+            body_done = True
+    except BaseException as error:
+        _files_after_failure(written, scopes, rolled_back=not body_done or _refused(error))
+        raise
+    else:
+        if len(scopes) > 1:
+            scopes[-2].extend(written)
+    finally:
+        scopes.pop()
+
+
+def _refused(error: BaseException) -> bool:
+    # A constraint checked at COMMIT (deferred) or a savepoint release: nothing was kept.
+    return isinstance(error, IntegrityError)
+
+
+def _files_after_failure(written: list, scopes: list, *, rolled_back: bool) -> None:
+    """The block failed. Its rows were rolled back when the failure came from inside it; when the
+    COMMIT itself failed (a connection lost), they may have been kept: then the files stay, since a
+    row without its file would lose a document, where a file without its row loses nothing."""
+    if rolled_back:
+        _files_remove(written)
+    elif len(scopes) > 1:
+        scopes[-2].extend(written)  # not committed yet: the enclosing block decides
+    elif written:
+        logger.warning(
+            "commit failed with an unknown outcome; kept %d document file(s) that may have no "
+            "row: %s",
+            len(written),
+            ", ".join(name for _, name in written),
+        )
+
+
+def _files_remove(written: list[tuple[Storage, str]]) -> None:
+    for storage, name in written:
+        try:
+            storage.delete(name)
+        except OSError as error:  # the rollback's own error matters more than this one
+            logger.warning("document file %s of a rolled back intake not removed (%s)", name, error)
+    if written:
+        logger.info("removed %d document file(s) of a rolled back intake", len(written))

@@ -286,13 +286,29 @@ def pytest_terminal_summary(terminalreporter):
 # --- A real IMAP server: a throwaway Dovecot (tests/processes.py, scripts/dovecot/) ---------------
 
 
-@pytest.fixture(scope="session")
-def dovecot_server():
-    server = processes.Dovecot()
+def _dovecot(**variant):
+    server = processes.Dovecot(**variant)
     needs("Dovecot (scripts/dovecot/install.sh installs it and its mail user)", server.available)
     server.start()
     yield server
     server.remove()
+
+
+@pytest.fixture(scope="session")
+def dovecot_server():
+    yield from _dovecot()
+
+
+@pytest.fixture(scope="session")
+def dovecot_prefixed():
+    """Every folder under "INBOX." with "." between levels, as Courier and Cyrus keep them."""
+    yield from _dovecot(prefixed=True)
+
+
+@pytest.fixture(scope="session")
+def dovecot_tls():
+    """Implicit TLS only (993-style), its certificate signed by a private CA (`ca_file`)."""
+    yield from _dovecot(tls=True)
 
 
 class ImapFolders:
@@ -302,11 +318,21 @@ class ImapFolders:
         self.server = server
 
     def _box(self):
-        from imap_tools import MailBoxUnencrypted
+        import ssl
 
-        return MailBoxUnencrypted("127.0.0.1", self.server.port, timeout=10).login(
-            self.server.USER, self.server.PASSWORD, initial_folder=None
+        from imap_tools import MailBox, MailBoxUnencrypted
+
+        box = (
+            MailBox(
+                "127.0.0.1",
+                self.server.port,
+                timeout=10,
+                ssl_context=ssl.create_default_context(cafile=self.server.ca_file),
+            )
+            if self.server.tls
+            else MailBoxUnencrypted("127.0.0.1", self.server.port, timeout=10)
         )
+        return box.login(self.server.USER, self.server.PASSWORD, initial_folder=None)
 
     def append(self, *messages: bytes, folder: str = "INBOX") -> None:
         with self._box() as box:
@@ -349,12 +375,28 @@ def _fetch_raw(box):
     return [item for item in lines if isinstance(item, tuple)] if kind == "OK" else []
 
 
+def imap_folders(server: processes.Dovecot, settings) -> ImapFolders:
+    """Empty folders on a session's Dovecot, and CENTRAL_MAILBOX_URL pointing at its INBOX."""
+    if server.process is None or server.process.poll() is not None:
+        server.start()
+    folders = ImapFolders(server)
+    folders.empty_all()
+    settings.CENTRAL_MAILBOX_URL = server.url()
+    return folders
+
+
 @pytest.fixture
 def imap(dovecot_server, settings, db) -> ImapFolders:
-    """Empty folders on the session's Dovecot, and CENTRAL_MAILBOX_URL pointing at its INBOX."""
-    if dovecot_server.process is None or dovecot_server.process.poll() is not None:
-        dovecot_server.start()
-    folders = ImapFolders(dovecot_server)
-    folders.empty_all()
-    settings.CENTRAL_MAILBOX_URL = dovecot_server.url()
-    return folders
+    return imap_folders(dovecot_server, settings)
+
+
+@pytest.fixture
+def imap_prefixed(dovecot_prefixed, settings, db) -> ImapFolders:
+    return imap_folders(dovecot_prefixed, settings)
+
+
+@pytest.fixture
+def imap_tls(dovecot_tls, settings, db, monkeypatch) -> ImapFolders:
+    """The TLS server, its private CA trusted the way an operator would: SSL_CERT_FILE."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(dovecot_tls.ca_file))
+    return imap_folders(dovecot_tls, settings)

@@ -175,6 +175,11 @@ class Dovecot:
     """A throwaway Dovecot IMAP server: one user, maildir in a temporary folder, plain IMAP on a
     loopback port. Config from scripts/dovecot/dovecot.conf.template; can be stopped and started.
 
+    prefixed: every folder under "INBOX." with "." between levels (Courier, Cyrus, many hosts).
+    tls: implicit TLS only (993-style, `ssl = required`), with a certificate for 127.0.0.1 (not
+    for "localhost") signed by a private CA made for this server (scripts/dovecot/certificate.sh);
+    `ca_file` is that CA, for a client to trust.
+
     Run as root, mail belongs to the system user MAIL_USER (scripts/dovecot/install.sh creates it),
     and the folder is made outside pytest's private (0700) temp tree so that user can reach it.
     """
@@ -183,8 +188,11 @@ class Dovecot:
     USER = "detainers"
     PASSWORD = "imap-test-password"
     TEMPLATE = ROOT / "scripts" / "dovecot" / "dovecot.conf.template"
+    CERTIFICATE = ROOT / "scripts" / "dovecot" / "certificate.sh"
 
-    def __init__(self):
+    def __init__(self, *, prefixed: bool = False, tls: bool = False):
+        self.prefix, self.separator = ("INBOX.", ".") if prefixed else ("", "/")
+        self.tls = tls
         self.binary = shutil.which("dovecot") or next(
             (
                 path
@@ -211,9 +219,21 @@ class Dovecot:
             return False
         return True
 
-    def url(self, folder: str = "INBOX", password: str | None = None) -> str:
+    def url(
+        self, folder: str = "INBOX", password: str | None = None, host: str = "127.0.0.1"
+    ) -> str:
         secret = quote(password or self.PASSWORD, safe="")
-        return f"imap://{self.USER}:{secret}@127.0.0.1:{self.port}/{folder}"
+        scheme = "imaps" if self.tls else "imap"
+        return f"{scheme}://{self.USER}:{secret}@{host}:{self.port}/{folder}"
+
+    @property
+    def ca_file(self) -> Path:
+        """The private CA that signed a TLS server's certificate."""
+        return self.workdir / "tls" / "ca.pem"
+
+    def folder(self, name: str) -> str:
+        """A folder's name on this server: `Processed` is `INBOX.Processed` on a prefixed one."""
+        return name if name.upper() == "INBOX" else f"{self.prefix}{name}"
 
     def _configure(self) -> None:
         import getpass
@@ -231,12 +251,19 @@ class Dovecot:
         users = self.workdir / "users"
         users.write_text(f"{self.USER}:{{PLAIN}}{self.PASSWORD}::::::\n")
         users.chmod(0o644)
+        if self.tls:
+            subprocess.run([str(self.CERTIFICATE), str(self.workdir)], check=True)  # noqa: S603
         config = self.TEMPLATE.read_text()
         for key, value in {
             "DIR": self.workdir,
             "PORT": self.port,
             "USER": user,
             "GROUP": group,
+            "SSL": "required" if self.tls else "no",
+            "IMAP_PORT": 0 if self.tls else self.port,
+            "IMAPS_PORT": self.port if self.tls else 0,
+            "PREFIX": self.prefix,
+            "SEPARATOR": self.separator,
         }.items():
             config = config.replace(f"@{key}@", str(value))
         (self.workdir / "dovecot.conf").write_text(config)

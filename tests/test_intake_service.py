@@ -1,13 +1,21 @@
 """The one intake service: what it writes, what it refuses, and that it never doubles a retried post."""
 
+import logging
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from detainers.intake import IncomingFile, delivery_receive
+from detainers.intake import (
+    IncomingFile,
+    deliveries_receive,
+    delivery_receive,
+    intake_transaction,
+)
 from detainers.models import (
     Channel,
     Delivery,
@@ -156,3 +164,100 @@ def test_a_clerk_logging_late_must_say_why(b3, clerk):
     ).delivery
     assert delivery.pages == 3
     assert delivery.logged_by == clerk
+
+
+# --- No orphaned files: a document's file stays only if its row committed ------------------------
+
+
+def stored_files(settings) -> set[str]:
+    """Every file under MEDIA_ROOT (a folder of the test's own), as the rows name them."""
+    root = Path(settings.MEDIA_ROOT)
+    return {path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()}
+
+
+def document_files() -> set[str]:
+    return set(Document.objects.values_list("file", flat=True))
+
+
+def refusing(settings, seen: list, error: Exception):
+    """An insert that fails after the documents' files were written, noting the files it saw."""
+
+    def refuse(*args, **kwargs):
+        seen.append(stored_files(settings))
+        raise error
+
+    return refuse
+
+
+def gateway_fax(gateway_id: str) -> dict:
+    return dict(
+        channel=Channel.FAX,
+        source=Source.GATEWAY,
+        received_at=timezone.now(),
+        files=[IncomingFile("fax.pdf", pdf_bytes())],
+        to_number="+16175550133",
+        external_id=gateway_id,
+    )
+
+
+def test_a_failed_insert_takes_back_the_file_it_followed(b3, settings, monkeypatch):
+    kept = fax_received(gateway_id="kept")
+    seen = []
+    monkeypatch.setattr(
+        DetainerRequest.objects, "bulk_create", refusing(settings, seen, IntegrityError("refused"))
+    )
+    with pytest.raises(IntegrityError):
+        fax_received(gateway_id="refused")
+    assert len(seen[0]) == 2, "the refused fax's file was on disk when its insert failed"
+    assert stored_files(settings) == document_files() == {kept.documents.get().file.name}
+    assert Delivery.objects.count() == 1
+
+
+def test_a_failed_batch_takes_back_every_file_it_wrote_and_no_other(b3, settings, monkeypatch):
+    kept = fax_received(gateway_id="before-the-batch")
+    seen = []
+    monkeypatch.setattr(
+        Event.objects, "bulk_create", refusing(settings, seen, DatabaseError("deadlock detected"))
+    )
+    with pytest.raises(DatabaseError):
+        deliveries_receive(deliveries=[gateway_fax(f"batch-{n}") for n in range(3)])
+    assert len(seen[0]) == 4
+    assert stored_files(settings) == document_files() == {kept.documents.get().file.name}
+
+
+def test_the_files_go_when_the_callers_transaction_fails_after_intake_returned(b3, settings):
+    with pytest.raises(RuntimeError), intake_transaction():
+        fax_received(gateway_id="returned")
+        assert len(stored_files(settings)) == 1
+        raise RuntimeError("the caller's own write failed")
+    assert stored_files(settings) == set() and Delivery.objects.count() == 0
+
+
+def test_a_failure_caught_by_the_caller_takes_only_its_own_files(b3, settings, monkeypatch):
+    with intake_transaction():
+        fax_received(gateway_id="before")
+        with monkeypatch.context() as patched:
+            patched.setattr(
+                DetainerRequest.objects, "bulk_create", refusing(settings, [], IntegrityError())
+            )
+            with pytest.raises(IntegrityError):
+                fax_received(gateway_id="caught")
+        fax_received(gateway_id="after")
+    assert len(stored_files(settings)) == 2
+    assert stored_files(settings) == document_files()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_the_commit_itself_fails_the_files_are_kept(settings, monkeypatch, caplog):
+    """A lost connection during COMMIT leaves the outcome unknown: the row may exist, so its file
+    must too. A stray file costs disk space; a row without its file would lose a document."""
+
+    def connection_lost():
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(transaction.get_connection(), "commit", connection_lost)
+    with caplog.at_level(logging.WARNING, logger="detainers.intake"):
+        with pytest.raises(OperationalError):
+            fax_received(gateway_id="unknown-outcome")
+    assert len(stored_files(settings)) == 1
+    assert "unknown outcome; kept 1 document file" in caplog.text

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from detainers import tasks
 from detainers.mailbox import imap as imap_module
 from detainers.mailbox import mailbox_health, mailbox_ingest, mailbox_retry_quarantined
-from detainers.models import Delivery, DetainerRequest, MailboxState, MailMessage
+from detainers.models import Delivery, DetainerRequest, Document, MailboxState, MailMessage
 
 from . import mail_corpus as corpus
 
@@ -203,3 +203,29 @@ def test_one_bad_message_in_a_chunk_costs_only_itself(imap, monkeypatch):
     monkeypatch.undo()
     again = mailbox_ingest()
     assert (again.ingested, again.failed) == (1, 0) and imap.count("INBOX") == 0
+
+
+def test_a_chunk_that_loses_a_race_keeps_exactly_the_files_of_what_was_read(
+    imap, settings, monkeypatch
+):
+    """Another run records one copy of the chunk after this run looked (a lapsed lease): the chunk's
+    commit is refused after its files were written, the copies are read one at a time, and the disk
+    holds the files of the committed documents and nothing else."""
+    from detainers.mailbox import message_ingest
+
+    from .test_intake_service import document_files, stored_files
+
+    imap.append(*(corpus.with_forms(f"race-{n}") for n in range(4)))
+    real = imap_module.messages_ingest
+
+    def another_run_first(*, copies):
+        raw, origin = copies[2]
+        message_ingest(raw=raw, origin=origin)  # committed before this run's chunk
+        return real(copies=copies)
+
+    monkeypatch.setattr(imap_module, "messages_ingest", another_run_first)
+    summary = mailbox_ingest()
+    assert summary.error == "" and (summary.ingested, summary.failed, summary.moved) == (4, 0, 4)
+    assert Delivery.objects.count() == 4 and imap.count("Processed") == 4
+    assert stored_files(settings) == document_files()
+    assert len(document_files()) == Document.objects.count() > 4

@@ -331,6 +331,20 @@ def test_a_chunk_that_cannot_be_written_keeps_nothing(monkeypatch):
     assert Delivery.objects.count() == 0 and MailMessage.objects.count() == 0
 
 
+def test_a_chunk_refused_after_its_files_were_written_leaves_none_behind(settings):
+    """A real constraint, not a patched one: another run recorded the copy at UID 3 meanwhile. The
+    chunk's deliveries and files were written before its rows for the copies were refused."""
+    from django.db import IntegrityError
+
+    from .test_intake_service import document_files, stored_files
+
+    kept = ingest(corpus.own_notice("recorded-meanwhile"), uid=3)
+    with pytest.raises(IntegrityError):
+        messages_ingest(copies=chunk(*(corpus.with_forms(f"late-{n}") for n in range(3))))
+    assert Delivery.objects.count() == 0 and list(MailMessage.objects.all()) == [kept]
+    assert stored_files(settings) == document_files() == set()
+
+
 def test_a_chunk_enqueues_one_routing_task_after_the_commit(
     monkeypatch, django_capture_on_commit_callbacks
 ):

@@ -6,6 +6,11 @@ in one transaction (messages.messages_ingest; if that fails, one transaction per
 message costs only itself), and move the chunk to `Processed` or `Quarantine` in one command per
 folder. Nothing is ever deleted: a server without MOVE gets COPY, then the copy's own
 UID flagged and expunged (UIDPLUS), never a bare EXPUNGE.
+
+Those two folders are named as the server wants them: under its personal namespace's prefix
+(NAMESPACE, RFC 2342), so `INBOX.Processed` on Courier, Cyrus or a Dovecot configured like them.
+The URL's folder is taken as the server names it (`INBOX` works everywhere). imaps:// verifies the
+server's certificate against the system's CAs, or those SSL_CERT_FILE / SSL_CERT_DIR name.
 """
 
 import logging
@@ -21,6 +26,7 @@ from urllib.parse import quote, unquote, urlsplit
 from django.conf import settings
 from imap_tools import MailBox, MailBoxUnencrypted
 from imap_tools import MailMessage as ImapMessage
+from imap_tools.imap_utf7 import utf7_decode
 
 from ..models import MailMessage
 from .health import (
@@ -43,6 +49,10 @@ HOW_TO_CONFIGURE = (
     "Set it to the central address's mailbox, "
     "e.g. imaps://user:password@mail.example.org/INBOX (imap:// without TLS, port 143 by default; "
     "imaps:// port 993), and run the Celery beat (or this command)."
+)
+# The first personal namespace of a NAMESPACE answer: (("INBOX." ".")) NIL NIL -> INBOX. and "."
+_NAMESPACE = re.compile(
+    rb'^\(\("(?P<prefix>(?:[^"\\]|\\.)*)" (?:"(?P<separator>(?:[^"\\]|\\.)*)"|NIL)'
 )
 _LISTED = re.compile(
     rb"UID (?P<uid>\d+)|RFC822\.SIZE (?P<size>\d+)"
@@ -161,6 +171,8 @@ def mailbox_ingest(
 
 def _connect(address: MailboxAddress):
     if address.tls:
+        # Certificate and host name checked. A context made per connection reads SSL_CERT_FILE and
+        # SSL_CERT_DIR each time: how an operator trusts a private CA (docs/deploy.md).
         box = _Tls(
             address.host,
             address.port,
@@ -185,7 +197,8 @@ def _logout(box) -> None:
 
 def _read(box, address: MailboxAddress, summary: IngestSummary, deadline, on_message) -> int:
     """Handles every copy in the folder (or until the deadline); returns how many are left."""
-    for folder in (PROCESSED, QUARANTINE):
+    folders = _folders_on(box)
+    for folder in folders.values():
         if not box.folder.exists(folder):
             box.folder.create(folder)
     status = box.folder.status(address.folder, ["UIDVALIDITY", "MESSAGES"])
@@ -197,8 +210,35 @@ def _read(box, address: MailboxAddress, summary: IngestSummary, deadline, on_mes
             break
         mailbox_state_claim(address.key, renew=True)
         done = _handle_chunk(box, address.key, uidvalidity, chunk, summary, on_message)
-        _move(box, done, summary)
+        _move(box, done, folders, summary)
     return int(box.folder.status(address.folder, ["MESSAGES"])["MESSAGES"])
+
+
+def _folders_on(box) -> dict[str, str]:
+    """`Processed` and `Quarantine` as this server names them: {"Processed": "INBOX.Processed", ...}
+    where every folder lives under "INBOX.". Such a server refuses a bare `Processed`."""
+    prefix = _personal_prefix(box)
+    return {folder: f"{prefix}{folder}" for folder in (PROCESSED, QUARANTINE)}
+
+
+def _personal_prefix(box) -> str:
+    """The first personal namespace's prefix ("INBOX." or ""), ending in its hierarchy delimiter.
+    A server without NAMESPACE has folders at the top level (RFC 3501 alone knows no prefix)."""
+    if "NAMESPACE" not in box.client.capabilities:
+        return ""
+    kind, answer = box.client.namespace()
+    first = answer[0] if kind == "OK" and answer else None
+    match = _NAMESPACE.match(first) if isinstance(first, bytes) else None
+    if match is None:  # NIL, or a prefix sent as a literal: keep the top level
+        return ""
+    prefix, separator = (_unquote(match[name] or b"") for name in ("prefix", "separator"))
+    if prefix and separator and not prefix.endswith(separator):
+        prefix += separator  # RFC 2342 prefixes end in the delimiter; a few servers leave it off
+    return prefix
+
+
+def _unquote(quoted: bytes) -> str:
+    return utf7_decode(re.sub(rb"\\(.)", rb"\1", quoted))
 
 
 def _list(box) -> list[_Listed]:
@@ -290,17 +330,17 @@ def _one_at_a_time(copies: list[tuple[bytes, Origin]], summary) -> list[MailMess
     return rows
 
 
-def _move(box, rows: list[MailMessage], summary: IngestSummary) -> None:
-    for folder in (PROCESSED, QUARANTINE):
+def _move(box, rows: list[MailMessage], folders: dict[str, str], summary: IngestSummary) -> None:
+    for folder, name in folders.items():
         moving = [row for row in rows if row.folder == folder]
         if not moving:
             continue
         uids = [str(row.uid) for row in moving]
         if "MOVE" in box.client.capabilities:
-            box.move(uids, folder)
+            box.move(uids, name)
         else:
-            _copy_then_expunge(box, uids, folder)
-        MailMessage.objects.filter(pk__in=[row.pk for row in moving]).update(moved_to=folder)
+            _copy_then_expunge(box, uids, name)
+        MailMessage.objects.filter(pk__in=[row.pk for row in moving]).update(moved_to=name)
         summary.moved += len(moving)
 
 
@@ -314,7 +354,24 @@ def _copy_then_expunge(box, uids: list[str], folder: str) -> None:
 
 
 def _describe(error: Exception, address: MailboxAddress) -> str:
-    text = f"{type(error).__name__}: {error}"
+    text = _explained(error) or f"{type(error).__name__}: {error}"
     if address.password:
         text = text.replace(address.password, "***")
     return text[:500]
+
+
+def _explained(error: Exception) -> str:
+    """What an operator can do about a TLS failure, which imaplib reports only in OpenSSL's words."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return (
+            f"The mail server's certificate was not accepted ({error.verify_message.rstrip('.')}); "
+            "nothing was read. If it is signed by a private CA, make the worker trust that CA "
+            "(SSL_CERT_FILE or the system's CA store, see docs/deploy.md); if the name differs, "
+            "use the name the certificate is for in CENTRAL_MAILBOX_URL."
+        )
+    if isinstance(error, ssl.SSLError):
+        return (
+            f"TLS with the mail server failed ({error.reason or error}); nothing was read. "
+            "imaps:// expects TLS from the first byte (port 993); for port 143 use imap://."
+        )
+    return ""

@@ -33,6 +33,7 @@ from ..intake import (
     delivery_receive,
     document_store,
     file_check,
+    intake_transaction,
 )
 from ..models import Channel, Delivery, DetainerRequest, Document, MailMessage, Source
 
@@ -155,7 +156,8 @@ def messages_ingest(*, copies: list[tuple[bytes, Origin]]) -> list[MailMessage]:
         if not copy.headers.own_notice and copy.external_id not in firsts
     ]
     arguments = [read[index].delivery_arguments() for index in new]
-    with transaction.atomic():
+    # Not a bare atomic(): if the rows below fail, the documents' files go with the deliveries.
+    with intake_transaction():
         received = dict(zip(new, deliveries_receive(deliveries=arguments), strict=True))
         rows = [_row_of(copy, received.get(index), firsts) for index, copy in enumerate(read)]
         MailMessage.objects.bulk_create(rows)
@@ -255,7 +257,7 @@ def _receive(
     parsed: ParsedMessage | None,
 ) -> MailMessage:
     arguments = _delivery_arguments(raw, headers, origin, external_id, reason, parsed)
-    with transaction.atomic():
+    with intake_transaction():
         received = delivery_receive(**arguments)
         delivery = received.delivery
         if not received.created:
@@ -351,7 +353,7 @@ def _record(
 def mailbox_retry_quarantined(*, delivery_id: int, actor, ignore_size: bool = True) -> Delivery:
     """Read a quarantined message again from its stored raw bytes (the size limit waived by default:
     a supervisor asked). Its files and requests are added to the delivery; nothing is replaced."""
-    with transaction.atomic():
+    with intake_transaction():
         delivery = (
             Delivery.objects.select_for_update()
             .filter(pk=delivery_id, source=Source.MAILBOX)

@@ -1,9 +1,22 @@
 #!/usr/bin/env bash
 # Starts a throwaway Dovecot by hand (for `make run` with a mailbox, or trying the ingester):
-#   scripts/dovecot/start.sh [PORT]   -> prints the CENTRAL_MAILBOX_URL to use and how to stop it.
-# Test mail only: plain IMAP on 127.0.0.1, a fixed test password, mail under a temporary folder.
+#   scripts/dovecot/start.sh [--prefixed] [--tls] [PORT]
+#     -> prints the CENTRAL_MAILBOX_URL to use and how to stop it.
+#   --prefixed  every folder under "INBOX." with "." between levels (as Courier and Cyrus keep them):
+#               the reader files read mail in INBOX.Processed and INBOX.Quarantine.
+#   --tls       implicit TLS only (993-style, ssl = required) with a certificate from a private CA
+#               made for this server (scripts/dovecot/certificate.sh); prints the SSL_CERT_FILE to set.
+# Test mail only: 127.0.0.1, a fixed test password, mail under a temporary folder.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
+prefix="" separator="/" tls=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --prefixed) prefix="INBOX." separator="."; shift ;;
+    --tls) tls=1; shift ;;
+    *) break ;;
+  esac
+done
 port="${1:-14143}"
 "$here/install.sh"
 dir="$(mktemp -d /tmp/detainer-dovecot-XXXXXX)"
@@ -15,8 +28,17 @@ mkdir -p "$dir/mail" "$dir/home"
 chown "$user:$group" "$dir/mail" "$dir/home"
 echo 'detainers:{PLAIN}imap-test-password::::::' > "$dir/users"
 chmod 644 "$dir/users"
+if [ -n "$tls" ]; then
+  "$here/certificate.sh" "$dir"
+  ssl=required imap_port=0 imaps_port="$port" scheme=imaps
+else
+  ssl=no imap_port="$port" imaps_port=0 scheme=imap
+fi
 sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$port#g" -e "s#@USER@#$user#g" -e "s#@GROUP@#$group#g" \
+  -e "s#@SSL@#$ssl#g" -e "s#@IMAP_PORT@#$imap_port#g" -e "s#@IMAPS_PORT@#$imaps_port#g" \
+  -e "s#@PREFIX@#$prefix#g" -e "s#@SEPARATOR@#$separator#g" \
   "$here/dovecot.conf.template" > "$dir/dovecot.conf"
 dovecot -c "$dir/dovecot.conf"
-echo "CENTRAL_MAILBOX_URL=imap://detainers:imap-test-password@127.0.0.1:$port/INBOX"
+echo "CENTRAL_MAILBOX_URL=$scheme://detainers:imap-test-password@127.0.0.1:$port/INBOX"
+[ -z "$tls" ] || echo "SSL_CERT_FILE=$dir/tls/ca.pem"
 echo "stop it with: doveadm -c $dir/dovecot.conf stop && rm -rf $dir"
