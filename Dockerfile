@@ -16,6 +16,11 @@ RUN groupadd --system --gid 10001 app \
 
 WORKDIR /app
 
+# Tesseract reads faxes and scanned PDFs (detainers/extraction, the extraction worker).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, from the pins in pyproject.toml, so a code change does not reinstall them.
 # The project itself is not pip-installed: it runs from /app (PYTHONPATH), where settings.py
 # finds templates/ and static/ beside it; an installed copy in site-packages would not.

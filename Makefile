@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-faults lint bench bench-intake bench-dashboard clean
+.PHONY: run test test-faults lint bench bench-intake bench-dashboard bench-mailbox bench-extraction clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ lint: $(STAMP)
 
 # Benchmarks (bench/README.md): each prints ratios against a baseline measured in the same run.
 # They need the local PostgreSQL (superuser postgres, role detainers) and Redis on 127.0.0.1.
-bench: bench-intake bench-dashboard
+bench: bench-intake bench-dashboard bench-mailbox bench-extraction
 
 bench-intake: $(STAMP)
 	$(PY) bench/intake/run.py $(BENCH_ARGS)
@@ -44,6 +44,14 @@ bench-intake: $(STAMP)
 # `make bench BENCH_ARGS=...` stays about bench-intake: make bench-dashboard DASHBOARD_ARGS="--rows 1000000".
 bench-dashboard: $(STAMP)
 	$(PY) bench/dashboard/run.py $(DASHBOARD_ARGS)
+
+# 10,000 emails from a Dovecot of its own (scripts/dovecot/install.sh): MAILBOX_ARGS="--messages 2000".
+bench-mailbox: $(STAMP)
+	$(PY) bench/mailbox/run.py $(MAILBOX_ARGS)
+
+# Reads its own filled-in forms (text-layer PDFs, fax images, scans, email bodies) with Tesseract.
+bench-extraction: $(STAMP)
+	$(PY) bench/extraction/run.py $(EXTRACTION_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache

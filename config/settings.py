@@ -234,7 +234,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(ROUTING_SWEEP_EVERY_SECONDS),
     },
     "ingest-mailbox": {"task": "detainers.tasks.ingest_mailbox", "schedule": 60.0},
+    "sweep-extractions": {
+        "task": "detainers.tasks.sweep_extractions",
+        "schedule": float(ROUTING_SWEEP_EVERY_SECONDS),
+    },
 }
+# Reading documents (OCR: seconds a page) has a queue of its own, so that it never holds up routing:
+# docker-compose.yml runs a worker for it (`celery -A config worker -Q extraction`).
+CELERY_TASK_ROUTES = {"detainers.tasks.extract_document": {"queue": "extraction"}}
 
 # --- Mail -----------------------------------------------------------------------------------------
 # The address people reach the app at, for links in notification emails.

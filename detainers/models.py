@@ -225,6 +225,11 @@ class DetainerRequest(models.Model):
     probable_cause = models.CharField(max_length=30, choices=ProbableCause.choices, blank=True)
     notify_before_release = models.BooleanField(null=True, blank=True)
     hold_up_to_48_hours = models.BooleanField(null=True, blank=True)
+    warrant_attached = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text="Accompanied by an administrative warrant (Form I-200 or I-205).",
+    )
     disposition = models.CharField(
         max_length=40, choices=Disposition.choices, blank=True, db_index=True
     )
@@ -256,6 +261,46 @@ class DetainerRequest(models.Model):
         if self.disposition:
             return self.Status.REVIEWED
         return self.Status.UNREVIEWED if self.delivery.routed_at else self.Status.NEW
+
+
+class Extraction(models.Model):
+    """Reading one document: its text (for search) and the form's fields, each with a confidence.
+
+    Made when the delivery is routed (detainers.extraction.services) and worked by a task on its own
+    queue, so reading never slows intake. `claimed_at` is a lease, claimed with a conditional UPDATE
+    like routing's, so a retried or swept task never reads a document twice at once.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be read"
+        DONE = "done", "Read"
+        FAILED = "failed", "Could not be read"
+
+    document = models.OneToOneField(Document, on_delete=models.PROTECT, related_name="extraction")
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    method = models.CharField(
+        max_length=12, blank=True, help_text="text_layer, ocr or plain_text: how the text was read."
+    )
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True, help_text="Time spent reading.")
+    text = models.TextField(blank=True, help_text="The document's text, for search.")
+    fields = models.JSONField(
+        default=dict, blank=True, help_text='What the form says: {field: {"value", "confidence"}}.'
+    )
+    error = models.TextField(blank=True, help_text="Why it could not be read (no personal data).")
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        # Never the text or a field: this string ends up in logs and admin messages.
+        return f"Extraction {self.pk} ({self.status})"
 
 
 class InboxEntry(models.Model):

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .audit import event_record
+from .extraction.services import extractions_create
 from .models import Delivery, InboxEntry
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,8 @@ def delivery_route(*, delivery_id: int) -> bool:
         event_record(
             action="routed", delivery=delivery, changes={"routed_at": (None, delivery.routed_at)}
         )
+        # Reading the documents comes after routing, on its own queue: never in intake's way.
+        extractions_create(delivery=delivery)
     logger.info("delivery %s routed to the central inbox", delivery_id)
     return True
 

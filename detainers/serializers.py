@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerExtension
@@ -281,6 +282,11 @@ class RequestTriageSerializer(serializers.Serializer):
     probable_cause = _choice(ProbableCause.choices)
     notify_before_release = serializers.BooleanField(required=False, allow_null=True)
     hold_up_to_48_hours = serializers.BooleanField(required=False, allow_null=True)
+    warrant_attached = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        help_text="Accompanied by an administrative warrant (Form I-200 or I-205).",
+    )
     disposition = _choice(Disposition.choices)
     legal_review = serializers.BooleanField(required=False)
     duplicate_of = serializers.IntegerField(

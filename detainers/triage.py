@@ -33,6 +33,7 @@ TRIAGE_FIELDS = (
     "probable_cause",
     "notify_before_release",
     "hold_up_to_48_hours",
+    "warrant_attached",
     "disposition",
     "legal_review",
     "duplicate_of",
@@ -78,7 +79,7 @@ def _clean(field: str, value):
         if value and value > timezone.localdate():
             raise ValidationError({field: "That date is in the future."})
         return value or None
-    if field in ("notify_before_release", "hold_up_to_48_hours"):
+    if field in ("notify_before_release", "hold_up_to_48_hours", "warrant_attached"):
         return value
     if field == "legal_review":
         return bool(value)
@@ -142,13 +143,7 @@ def request_triage(*, request_id: int, actor, changes: dict) -> DetainerRequest:
     event_record(action="triaged", actor=actor, request=request, changes=diff)
     if request.duplicate_of_id and "duplicate_of" in diff:
         _duplicates_repoint(duplicate=request, original=request.duplicate_of, actor=actor)
-    if not request.duplicate_of_id and diff.keys() & {
-        "event_number",
-        "subject_id",
-        "a_number",
-        "form_type",
-        "form_date",
-    }:
+    if not request.duplicate_of_id and diff.keys() & set(IDENTIFYING):
         request_duplicate_detect(request=request)
     return request
 
@@ -273,3 +268,48 @@ def request_duplicate_undo(*, request_id: int, actor) -> DetainerRequest:
         request.save()
     event_record(action="duplicate_undone", actor=actor, request=request, changes=changes)
     return request
+
+
+# Below this confidence a value read from the document is only offered in the triage form; at or
+# above it, it fills the request's empty field (the reviewer still confirms it by reviewing).
+APPLY_CONFIDENCE = 0.9
+IDENTIFYING = ("event_number", "subject_id", "a_number", "form_type", "form_date")
+
+
+@transaction.atomic
+def request_fields_extracted(*, request_id: int, readings: dict) -> list[str]:
+    """Fill an unreviewed request's empty fields with what its document says.
+
+    `readings` maps a triage field to (value, confidence). Only confident values are written, never
+    over anything already there, and never into a reviewed request (its reviewer decided without
+    them): the triage form offers those as suggestions instead. Returns the fields written. Written
+    by nobody (actor None), as the audit event says, and duplicates are then looked for as after a
+    reviewer's change, so the same request faxed and emailed is linked automatically.
+    """
+    request = (
+        DetainerRequest.objects.select_for_update().select_related("delivery").get(pk=request_id)
+    )
+    if request.disposition:
+        return []
+    diff = {}
+    for field, (value, confidence) in readings.items():
+        if field not in TRIAGE_FIELDS or confidence < APPLY_CONFIDENCE:
+            continue
+        if getattr(request, field) not in (None, ""):
+            continue
+        try:
+            cleaned = _clean(field, value)
+        except ValidationError:
+            continue  # a value the reviewer would be refused (a date in the future): offer, don't write
+        if cleaned not in (None, ""):
+            diff[field] = (None, cleaned)
+    if not diff:
+        return []
+    for field, (_, new) in diff.items():
+        setattr(request, field, new)
+    with counts_follow(request.pk):
+        request.save(update_fields=list(diff))
+    event_record(action="fields_read", request=request, changes=diff)
+    if not request.duplicate_of_id and diff.keys() & set(IDENTIFYING):
+        request_duplicate_detect(request=request)
+    return list(diff)

@@ -5,14 +5,17 @@ The triage form only parses what a browser sends; the rules (normalised A-number
 dates not in the future) live in detainers.triage, whose errors the form shows next to their fields.
 """
 
+from dataclasses import dataclass
+
 from django import forms
 from django.core.exceptions import ValidationError
 
 from precincts.models import Precinct
 
 from .assignment import REASON_MAX, delivery_assign_precinct
+from .extraction.services import extraction_suggestions
 from .models import Channel, Delivery, DetainerRequest, Disposition, FormType, ProbableCause
-from .triage import request_triage
+from .triage import APPLY_CONFIDENCE, request_triage
 
 NO_PRECINCT = "none"
 TRIAGE_FORM_FIELDS = (
@@ -28,6 +31,7 @@ TRIAGE_FORM_FIELDS = (
     "probable_cause",
     "notify_before_release",
     "hold_up_to_48_hours",
+    "warrant_attached",
     "disposition",
     "duplicate_of",
     "legal_review",
@@ -79,6 +83,36 @@ class InboxFilterForm(forms.Form):
         }
 
 
+@dataclass(frozen=True)
+class FieldReadingShown:
+    """Beside a triage field: what the document says, how sure the reading is, and whether the
+    request holds it ("saved"), the form offers it ("suggested") or someone entered another value
+    ("differs")."""
+
+    value: str
+    percent: int
+    state: str
+
+    @property
+    def low(self) -> bool:
+        return self.percent < APPLY_CONFIDENCE * 100
+
+    @classmethod
+    def of(cls, name: str, field, reading: dict, request: DetainerRequest, prefilled: bool):
+        value = reading["value_typed"]
+        if prefilled:
+            state = "suggested"
+        else:
+            state = "saved" if getattr(request, name) == value else "differs"
+        return cls(_shown(field, value), round(reading["confidence"] * 100), state)
+
+
+def _shown(field, value) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(dict(getattr(field, "choices", ())).get(value, value))
+
+
 class TriageForm(forms.Form):
     form_type = forms.ChoiceField(required=False, choices=_blank("Not yet known", FormType.choices))
     form_date = forms.DateField(required=False, widget=DateInput, help_text="The date on the form.")
@@ -105,6 +139,11 @@ class TriageForm(forms.Form):
     hold_up_to_48_hours = forms.NullBooleanField(
         label="Asks to hold up to 48 hours", required=False, widget=forms.NullBooleanSelect
     )
+    warrant_attached = forms.NullBooleanField(
+        label="Administrative warrant attached (I-200 or I-205)",
+        required=False,
+        widget=forms.NullBooleanSelect,
+    )
     disposition = forms.ChoiceField(
         required=False,
         choices=_blank("Unreviewed", Disposition.choices),
@@ -128,9 +167,33 @@ class TriageForm(forms.Form):
     def for_request(cls, detainer_request: DetainerRequest, data=None) -> "TriageForm":
         initial = {field: getattr(detainer_request, field) for field in TRIAGE_FORM_FIELDS}
         initial["duplicate_of"] = detainer_request.duplicate_of_id
+        readings = extraction_suggestions(document_id=detainer_request.document_id)
+        # What the document says fills the empty fields of an unreviewed request: saving the form
+        # saves them (see changes()). A reviewed request is never filled in behind its reviewer.
+        prefilled = {
+            field
+            for field, reading in readings.items()
+            if field in initial
+            and initial[field] in (None, "")
+            and not detainer_request.disposition
+        }
+        initial.update({field: readings[field]["value_typed"] for field in prefilled})
         form = cls(data=data, initial=initial)
         form.detainer_request = detainer_request
+        form.prefilled = prefilled
+        for field, reading in readings.items():
+            if field in form.fields:
+                form.fields[field].reading = FieldReadingShown.of(
+                    field,
+                    form.fields[field],
+                    reading,
+                    detainer_request,
+                    prefilled=field in prefilled,
+                )
         return form
+
+    def has_changed(self) -> bool:
+        return bool(self.changes())
 
     def submit(self, *, actor) -> bool:
         """Apply the changes through the triage service; False (errors on the form) if refused."""
@@ -144,7 +207,11 @@ class TriageForm(forms.Form):
     def changes(self) -> dict:
         """Only what the reviewer changed, so a stale form never overwrites someone else's edit of
         another field, and an unchanged duplicate link is not re-marked as the reviewer's."""
-        return {field: self.cleaned_data[field] for field in self.changed_data}
+        changes = {field: self.cleaned_data[field] for field in self.changed_data}
+        for field in getattr(self, "prefilled", ()):
+            if self.cleaned_data.get(field) not in (None, ""):
+                changes.setdefault(field, self.cleaned_data[field])
+        return changes
 
     def add_service_errors(self, error: ValidationError) -> None:
         """Show the service's errors ({field: [messages]}) next to the fields they name."""

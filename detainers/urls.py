@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import inbox, intake
+from .views import extraction, inbox, intake
 
 urlpatterns = [
     path("intake/", intake.intake, name="intake"),
@@ -20,6 +20,16 @@ urlpatterns = [
     path("inbox/<int:pk>/precinct/", inbox.inbox_item_precinct, name="inbox-item-precinct"),
     path("documents/<int:pk>/", inbox.document, name="document"),
     path("documents/<int:pk>/page/<int:n>.png", inbox.document_page, name="document-page"),
+    path(
+        "documents/<int:pk>/read-again/",
+        extraction.document_read_again,
+        name="document-read-again",
+    ),
+    path(
+        "inbox/extraction/retry/",
+        extraction.extraction_retry_failed,
+        name="extraction-retry-failed",
+    ),
     path("dashboard/", include("detainers.urls_dashboard")),
     path("reports/reconcile/", include("detainers.urls_reconcile")),
     path("reports/", include("detainers.urls_reports")),

@@ -136,6 +136,8 @@ def worker(celery_worker_process, private_redis, smtp_sink, transactional_db, se
     """A running worker for this test; the test process publishes to the same broker."""
     settings.CELERY_BROKER_URL = private_redis.url
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    # The worker reads the documents this process stores (detainers.extraction).
+    settings.MEDIA_ROOT = celery_worker_process.env["MEDIA_ROOT"]
     point_celery_at(private_redis.url)
     from config.celery_app import app
 

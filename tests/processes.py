@@ -133,6 +133,8 @@ class CeleryWorker:
                 "-A",
                 "config",
                 "worker",
+                "-Q",
+                "celery,extraction",
                 "--pool=solo",
                 "--loglevel=INFO",
                 "--without-mingle",

@@ -53,6 +53,8 @@ WRITES = [
     ("/inbox/{b3}/triage/", "supervisor"),
     ("/inbox/{b3}/undo-duplicate/", "supervisor"),
     ("/inbox/{b3}/precinct/", "supervisor"),
+    ("/inbox/extraction/retry/", "supervisor"),
+    ("/documents/{b3_pdf}/read-again/", "supervisor"),
     ("/reports/annual/2024/close/", "supervisor"),
     ("/reports/reconcile/", "supervisor"),
     ("/intake/", "clerk"),

@@ -25,7 +25,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 COMPOSE_TEXT = (REPO / "docker-compose.yml").read_text()
 COMPOSE = yaml.safe_load(COMPOSE_TEXT)
 SERVICES = COMPOSE["services"]
-DJANGO_SERVICES = ("web", "worker", "beat")
+DJANGO_SERVICES = ("web", "worker", "extraction-worker", "beat")
 DOCKERFILE = (REPO / "Dockerfile").read_text()
 ENV_EXAMPLE = (REPO / ".env.example").read_text()
 
@@ -153,6 +153,25 @@ def test_it_keeps_documents_on_a_volume_web_and_worker_share():
 
     assert volume_at(SERVICES["web"], media_root) is not None
     assert volume_at(SERVICES["web"], media_root) == volume_at(SERVICES["worker"], media_root)
+
+
+def test_every_queue_a_task_is_routed_to_has_a_worker_that_shares_the_documents():
+    from django.conf import settings
+
+    media_root = environment_of(SERVICES["web"])["MEDIA_ROOT"]
+    routed_to = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    consumed = {}
+    for name, service in SERVICES.items():
+        command = command_of(service) if "command" in service else []
+        if command[:4] != ["celery", "-A", "config", "worker"]:
+            continue
+        queues = command[command.index("-Q") + 1].split(",") if "-Q" in command else ["celery"]
+        for queue in queues:
+            consumed[queue] = name
+    assert routed_to | {"celery"} <= set(consumed), "a queue nobody reads: its tasks wait forever"
+    reader = SERVICES[consumed["extraction"]]
+    assert volume_at(reader, media_root) == volume_at(SERVICES["web"], media_root)
+    assert "tesseract-ocr" in DOCKERFILE
 
 
 def test_it_keeps_the_beat_schedule_on_a_volume():

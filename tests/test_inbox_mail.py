@@ -91,8 +91,8 @@ def test_a_configured_mailbox_costs_the_list_one_more_query(
     emailed(corpus.not_an_email())
     settings.CENTRAL_MAILBOX_URL = "imaps://central:s3cret@mail.example.org/INBOX"
     client = page_as("supervisor")
-    # tests/test_inbox.py pins 7 without a mailbox; the panel then also reads the mailbox's state.
-    with django_assert_num_queries(8):
+    # tests/test_inbox.py pins 8 without a mailbox; the panel then also reads the mailbox's state.
+    with django_assert_num_queries(9):
         client.get(reverse("inbox"))
 
 

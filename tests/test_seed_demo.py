@@ -6,7 +6,7 @@ from django.core.management import call_command
 from accounts.access import Role, roles_of
 from accounts.models import User
 from detainers.counting import counts_check
-from detainers.models import Delivery, DetainerRequest
+from detainers.models import Delivery, DetainerRequest, Extraction
 from precincts.models import FaxNumber, Precinct
 
 pytestmark = pytest.mark.django_db
@@ -53,3 +53,21 @@ def test_c11_changed_its_number_during_the_year(capsys):
     old, new = numbers
     assert old.active_until == new.active_from
     assert all(number.number.startswith("+1617555") for number in FaxNumber.objects.all())
+
+
+def test_the_samples_are_read_like_real_mail_and_faxes(capsys, django_capture_on_commit_callbacks):
+    """As under `make run` (tasks in-process): after the commit every sample's form is read, the
+    unreviewed ones are filled in from it, and the repeated emails are linked to their originals."""
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo")
+    assert not Extraction.objects.exclude(status=Extraction.Status.DONE).exists()
+    unreviewed = DetainerRequest.objects.filter(disposition="")
+    assert unreviewed.exists()
+    assert not unreviewed.filter(a_number="").exists()  # every one filled in from its form
+    repeats = DetainerRequest.objects.filter(delivery__external_id__in=REPEATS)
+    assert repeats.count() == len(REPEATS)
+    assert all(request.duplicate_of_id for request in repeats)
+    assert counts_check() == {}
+
+
+REPEATS = [f"demo-sample-{index:04d}" for index in range(20, 120, 20)]

@@ -27,8 +27,17 @@ from .. import selectors, triage
 from ..audit import event_record
 from ..documents import JPEG, PDF, PNG, TIFF
 from ..email_parse import TEXT
+from ..extraction.services import extraction_health
 from ..mailbox import mailbox_health, mailbox_retry_quarantined
-from ..models import DetainerRequest, Disposition, Document, Event, FormType, ProbableCause
+from ..models import (
+    DetainerRequest,
+    Disposition,
+    Document,
+    Event,
+    Extraction,
+    FormType,
+    ProbableCause,
+)
 from ..triage_forms import InboxFilterForm, PrecinctForm, TriageForm
 
 logger = logging.getLogger(__name__)
@@ -83,6 +92,7 @@ class ShownDocument:
     pages: range
     text: str = ""  # kind "text": the first TEXT_SHOWN_BYTES, decoded
     text_cut: bool = False
+    extraction: Extraction | None = None  # its reading, if it is one the app reads
 
 
 def age_label(since: datetime, now: datetime) -> str:
@@ -107,7 +117,13 @@ def inbox(request):
         InboxRow(item, age_label(item.delivery.received_at, now), selectors.is_overdue(item))
         for item in page
     ]
-    context = {"filters": filters, "page": page, "rows": rows, "mailbox_health": mailbox_health()}
+    context = {
+        "filters": filters,
+        "page": page,
+        "rows": rows,
+        "mailbox_health": mailbox_health(),
+        "extraction_health": extraction_health(),
+    }
     return render(request, "detainers/inbox.html", context)
 
 
@@ -226,7 +242,7 @@ def _item_page(
     status: int = 200,
 ):
     delivery = detainer_request.delivery
-    documents = [_shown(document) for document in delivery.documents.all()]
+    documents = [_shown(document) for document in delivery.documents.select_related("extraction")]
     for shown in documents:
         if shown.kind == "text":  # shown right here, not through the document view
             _document_viewed(request, shown.document)
@@ -286,15 +302,20 @@ def _shown(document: Document) -> ShownDocument:
     label = DOWNLOAD_LABELS.get(document.content_type, document.content_type)
     kind, label = KINDS.get(document.content_type, ("file", label))
     pages = range(1, (document.pages or 0) + 1)
+    extraction = getattr(document, "extraction", None)
     if kind != "text":
-        return ShownDocument(document, kind, label, pages)
+        return ShownDocument(document, kind, label, pages, extraction=extraction)
     try:
         with document.file.open("rb") as stored:
             text = stored.read(TEXT_SHOWN_BYTES).decode("utf-8", errors="replace")
     except OSError:
         logger.exception("document %s could not be read to show its text", document.pk)
-        return ShownDocument(document, "file", f"{label} (could not be read here)", pages)
-    return ShownDocument(document, kind, label, pages, text, document.size > TEXT_SHOWN_BYTES)
+        return ShownDocument(
+            document, "file", f"{label} (could not be read here)", pages, extraction=extraction
+        )
+    return ShownDocument(
+        document, kind, label, pages, text, document.size > TEXT_SHOWN_BYTES, extraction
+    )
 
 
 def _file_name(document: Document, page: int | None = None) -> str:

@@ -1,7 +1,7 @@
 """python manage.py seed_demo [--no-samples]: districts, fax numbers and demo users. Idempotent."""
 
-import io
 import random
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth.models import Group
@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.access import Role
 from accounts.models import User
-from detainers import routing, triage
+from detainers import demo_forms, routing, triage
 from detainers.documents import FAX_TYPES
 from detainers.intake import IncomingFile, delivery_receive
 from detainers.models import Channel, Source
@@ -44,21 +44,6 @@ DEMO_USERS = [
     ("admin", Role.ADMIN, None),
     ("fax-gateway", Role.GATEWAY, None),
 ]
-
-
-def _sample_pdf() -> bytes:
-    """A one-page PDF that says it is a demo sample; every sample request carries it."""
-    from reportlab.lib.pagesizes import letter
-    from reportlab.pdfgen import canvas
-
-    out = io.BytesIO()
-    page = canvas.Canvas(out, pagesize=letter)
-    page.setFont("Helvetica-Bold", 18)
-    page.drawString(72, 700, "DEMO SAMPLE - not a real detainer request")
-    page.setFont("Helvetica", 11)
-    page.drawString(72, 676, "Made by python manage.py seed_demo for trying out Detainer Desk.")
-    page.save()
-    return out.getvalue()
 
 
 def _local_midnight(day) -> datetime:
@@ -124,13 +109,18 @@ class Command(BaseCommand):
         user.groups.set([Group.objects.get(name=role.value)])
 
     def _samples(self):
-        """A year of invented requests through the real intake, routing and triage services."""
+        """A year of invented requests through the real intake, routing, reading and triage services.
+
+        Each carries an invented filled-in form (detainers.demo_forms). Two in three are reviewed
+        here; the others are left for the reading, which fills them in after the commit (with tasks
+        in-process, at the end of this command). Every twentieth is the sample before it emailed
+        again, which the reading links as its duplicate."""
         supervisor = User.objects.get(username="supervisor")
         numbers = list(FaxNumber.objects.select_related("precinct"))
         rng = random.Random(2024)  # the same samples every time: seeding twice changes nothing
         now = timezone.now()
-        sample_pdf = _sample_pdf()
         created = 0
+        form, previous_at = None, now
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
             for index in range(SAMPLE_COUNT):
                 received_at = now - timedelta(
@@ -138,11 +128,22 @@ class Command(BaseCommand):
                 )
                 line = rng.choice(numbers)
                 by_email = index % 5 == 0
+                repeat = index % 20 == 0 and index > 0
+                if repeat:  # the agency emails what it faxed an hour before
+                    received_at = min(previous_at + timedelta(hours=1), now)
+                else:
+                    day = timezone.localtime(received_at).date()
+                    form = replace(demo_forms.filled_form_random(rng), form_date=day)
+                previous_at = received_at
                 result = delivery_receive(
                     channel=Channel.EMAIL if by_email else Channel.FAX,
                     source=Source.MAILBOX if by_email else Source.GATEWAY,
                     received_at=received_at,
-                    files=[IncomingFile("detainer.pdf", sample_pdf)],
+                    files=[
+                        IncomingFile(
+                            "detainer.pdf", demo_forms.form_pdf_text_layer(form), form=by_email
+                        )
+                    ],
                     to_number="" if by_email else line.number,
                     from_address="ero-boston@ice.example.invalid" if by_email else "+12025550100",
                     external_id=f"demo-sample-{index:04d}",
@@ -153,24 +154,18 @@ class Command(BaseCommand):
                 created += 1
                 routing.delivery_route(delivery_id=result.delivery.pk)
                 routing.delivery_send_notice(delivery_id=result.delivery.pk)
-                self._triage_sample(result.delivery, index, rng, supervisor)
+                if index % 3 and not repeat:  # two in three are reviewed already
+                    self._review_sample(result.delivery, form, rng, supervisor)
         self.stdout.write(f"{created} sample requests added ({SAMPLE_COUNT} in the demo set).")
 
-    def _triage_sample(self, delivery, index, rng, supervisor):
-        request = delivery.requests.get()
+    def _review_sample(self, delivery, form, rng, supervisor):
+        """What a supervisor would have entered from the form, and a disposition."""
         changes = {
-            "form_type": rng.choice(["I-247A"] * 8 + ["I-200", "I-205", "judicial_warrant"]),
-            "event_number": f"BOS{2400000 + index * 7}",
-            "subject_id": f"{350000000 + index * 13}",
-            "subject_name": f"SAMPLE PERSON {index:03d}",  # invented; clearly not a real name
-            "form_date": timezone.localtime(delivery.received_at).date(),
-            "probable_cause": rng.choice(
-                ["final_order", "pending_proceedings", "biometric_match", "statements"]
-            ),
-        }
-        if index % 3:  # two in three are reviewed already
-            changes["disposition"] = rng.choice(
+            **demo_forms.expected_fields(form),
+            "disposition": rng.choice(
                 ["not_acted_upon"] * 6
                 + ["not_in_custody", "released_before_arraignment", "transferred_to_court"]
-            )
+            ),
+        }
+        request = delivery.requests.get()
         triage.request_triage(request_id=request.pk, actor=supervisor, changes=changes)
