@@ -7,7 +7,7 @@ goes through the selectors, which scope it to what the user may see.
 from datetime import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet
+from django.db.models import QuerySet, prefetch_related_objects
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.access import Role, allow, has_role
 
-from . import selectors, triage
+from . import search, selectors, triage
 from .documents import FAX_TYPES
 from .intake import IncomingFile, delivery_receive
 from .models import Channel, DetainerRequest, Source
@@ -28,6 +28,8 @@ from .serializers import (
     FaxReceiptSerializer,
     FaxReportSerializer,
     RequestFilterSerializer,
+    RequestSearchResultsSerializer,
+    RequestSearchSerializer,
     RequestSummarySerializer,
     RequestTriageSerializer,
 )
@@ -236,3 +238,37 @@ class RequestDetail(APIView):
             raise _field_errors(error, "non_field_errors") from None
         # Read again through the scope: triage may also have linked duplicates.
         return self._answer(request, selectors.request_for_user(user=request.user, pk=pk))
+
+
+class RequestSearch(APIView):
+    """Who: as the request list, and scoped the same way. A POST, though it changes nothing: the
+    query is often a person's name, and a URL is written to logs. The query is never logged.
+
+    The fax gateway's account finds only by receipt number: it may not read names, identifiers or
+    documents, so matching them would tell it what it may not read."""
+
+    permission_classes = [allow(*READERS)]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=RequestSearchSerializer,
+        responses={
+            200: OpenApiResponse(
+                RequestSearchResultsSerializer,
+                description=f"The matching requests, at most {search.RESULTS_MAX}.",
+            ),
+            400: _field_errors_response({"q": [search.QUERY_LENGTH_MESSAGE]}),
+            403: NOT_ALLOWED,
+        },
+    )
+    def post(self, request):
+        incoming = RequestSearchSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        found = search.requests_search(user=request.user, query=incoming.validated_data["q"])
+        # What the representation reads, in a fixed number of queries however many rows.
+        prefetch_related_objects(found.requests, "delivery__documents", "reviewed_by")
+        shape = (
+            DetainerRequestSerializer if _sees_subjects(request.user) else RequestSummarySerializer
+        )
+        results = shape(found.requests, many=True, context={"request": request}).data
+        return Response({"results": results, "truncated": found.truncated})

@@ -13,6 +13,7 @@ from precincts.models import Precinct
 from precincts.phone import fax_number_display
 
 from .models import Channel, DetainerRequest, Disposition, Document, FormType, ProbableCause
+from .search import QUERY_LENGTH_MESSAGE, QUERY_MAX, QUERY_MIN, RESULTS_MAX, search_query_clean
 from .triage import TEXT_FIELDS, TRIAGE_FIELDS
 
 # Left out of what the fax gateway's account sees: it reports faxes, it does not read them.
@@ -346,3 +347,43 @@ class DetailSerializer(serializers.Serializer):
     """Why the request was refused."""
 
     detail = serializers.CharField()
+
+
+def _search_query_error(message: str) -> dict[str, str]:
+    return {
+        key: message for key in ("required", "blank", "null", "min_length", "max_length", "invalid")
+    }
+
+
+class RequestSearchSerializer(serializers.Serializer):
+    """A search (POST /api/v1/requests/search/): in the body, because a name in a URL is logged."""
+
+    q = serializers.CharField(
+        min_length=QUERY_MIN,
+        max_length=QUERY_MAX,
+        error_messages=_search_query_error(QUERY_LENGTH_MESSAGE),
+        help_text="A receipt number (DD-2026-000123), a Subject ID, an Event #, an A-number in any "
+        "format, the subject's name (every word), or words from the documents (PostgreSQL web "
+        'search syntax: "a phrase", -without, or).',
+    )
+
+    def validate_q(self, query: str) -> str:
+        try:
+            return search_query_clean(query)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+
+
+class RequestSearchResultsSerializer(serializers.Serializer):
+    """What a search found."""
+
+    results = DetainerRequestSerializer(
+        many=True,
+        help_text="Requests as the request list shows them (without the personal fields for the "
+        "fax gateway's account): receipt number and identifier matches first, then names, then "
+        "document text; newest first within each.",
+    )
+    truncated = serializers.BooleanField(
+        help_text=f"More than {RESULTS_MAX} requests matched: only the first are listed; refine "
+        "the search."
+    )

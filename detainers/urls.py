@@ -1,10 +1,11 @@
 from django.urls import include, path
 
-from .views import extraction, inbox, intake
+from .views import extraction, inbox, intake, search
 
 urlpatterns = [
     path("intake/", intake.intake, name="intake"),
     path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/search/", search.inbox_search, name="inbox-search"),
     path("inbox/<int:pk>/", inbox.inbox_item, name="inbox-item"),
     path("inbox/<int:pk>/triage/", inbox.inbox_item_triage, name="inbox-item-triage"),
     path(

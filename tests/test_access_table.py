@@ -25,6 +25,7 @@ SUPERVISORS_ONLY = [LOGIN, 403, 403, 200, 403, LOGIN, 403]
 PAGES = [
     ("/intake/", [LOGIN, 200, 200, 403, 403, LOGIN, 403]),
     ("/inbox/", SUPERVISORS_ONLY),
+    ("/inbox/search/", SUPERVISORS_ONLY),  # the empty form; searching is a POST (below)
     ("/inbox/{b3}/", SUPERVISORS_ONLY),
     ("/inbox/{c11}/", SUPERVISORS_ONLY),
     # Documents: supervisors, and clerks of the document's precinct; another precinct's clerk is
@@ -48,8 +49,13 @@ API_READS = [
     ("/api/v1/stats/yearly/", [401, 403, 403, 200, 200, 403, 403]),
     ("/api/v1/precincts/", [401, 200, 200, 200, 200, 403, 403]),
 ]
+# Reads sent as a POST, so that the query (often a name) is not in a URL: the same doors as GETs.
+API_POST_READS = [
+    ("/api/v1/requests/search/", [401, 200, 200, 200, 403, 200, 403]),
+]
 # POSTs: who may not is refused before anything is read.
 WRITES = [
+    ("/inbox/search/", "supervisor"),
     ("/inbox/{b3}/triage/", "supervisor"),
     ("/inbox/{b3}/undo-duplicate/", "supervisor"),
     ("/inbox/{b3}/precinct/", "supervisor"),
@@ -107,6 +113,14 @@ def test_every_page_and_document_lets_in_exactly_who_the_table_says(
 @pytest.mark.parametrize(("url", "who", "expected"), list(cells(API_READS)))
 def test_every_api_read_lets_in_exactly_who_the_table_says(api_as, scene, url, who, expected):
     assert api_as(who).get(url.format(**scene)).status_code == expected
+
+
+@pytest.mark.parametrize(("url", "who", "expected"), list(cells(API_POST_READS)))
+def test_every_api_read_by_post_lets_in_exactly_who_the_table_says(
+    api_as, scene, url, who, expected
+):
+    response = api_as(who).post(url.format(**scene), {"q": "DD-2024-000001"}, format="json")
+    assert response.status_code == expected
 
 
 def refused_cells():
