@@ -181,6 +181,7 @@ class TriageForm(forms.Form):
         form = cls(data=data, initial=initial)
         form.detainer_request = detainer_request
         form.prefilled = prefilled
+        form.read_fields = [field for field in readings if field in form.fields]
         for field, reading in readings.items():
             if field in form.fields:
                 form.fields[field].reading = FieldReadingShown.of(

@@ -289,8 +289,10 @@ def test_the_triage_form_offers_what_it_read_and_saves_it_with_the_form(client, 
     client.force_login(supervisor)
     page = client.get(reverse("inbox-item", args=[request.pk])).content.decode()
     assert 'value="PERU"' in page
-    assert "Filled in from the document (50% sure)" in page
-    assert "Read from the document (100% sure): check it against the document" in page
+    assert "Suggested by the document (50% sure)" in page
+    assert "From the document (100% sure)" in page
+    read = len(extraction_fields(extraction))
+    assert f"{read} fields below were read from the document automatically" in page
 
     posted = {
         "form_type": request.form_type,
@@ -313,6 +315,11 @@ def test_the_triage_form_offers_what_it_read_and_saves_it_with_the_form(client, 
     assert request.citizenship == "PERU"
     triaged = Event.objects.get(request=request, action="triaged")
     assert triaged.actor == supervisor and set(triaged.changes) == {"citizenship"}
+    triage.request_triage(
+        request_id=request.pk, actor=supervisor, changes={"disposition": "not_acted_upon"}
+    )
+    page = client.get(reverse("inbox-item", args=[request.pk])).content.decode()
+    assert "read from the document automatically" not in page  # reviewed: nothing left to check
 
 
 def extraction_fields(extraction: Extraction) -> dict:

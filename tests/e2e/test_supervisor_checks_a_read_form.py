@@ -40,7 +40,7 @@ def test_it_confirms_the_fields_read_from_a_faxed_form(
     expect(page.get_by_role("heading", level=1)).to_contain_text(delivery.receipt_number)
     a_number = page.get_by_label("A-number")
     expect(a_number).to_have_value(form.a_number)
-    expect(page.locator("#id_a_number_reading")).to_contain_text("Read from the document")
+    expect(page.locator("#id_a_number_reading")).to_contain_text("From the document")
     expect(page.locator(".document-reading")).to_contain_text("fields found")
 
     page.get_by_label("Citizenship").fill("UNKNOWN")
