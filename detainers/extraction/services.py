@@ -212,27 +212,45 @@ def extractions_retry_failed(*, actor) -> int:
     return sum(extraction_retry(extraction_id=pk, actor=actor) for pk in list(failed))
 
 
-def extractions_pending() -> list[int]:
-    """For the sweep: make the extractions routing did not (documents routed before this existed),
-    and return those whose message was lost or whose claim lapsed."""
-    now = timezone.now()
-    missing = Document.objects.filter(
-        delivery__routed_at__isnull=False,
-        content_type__in=READABLE,
-        extraction__isnull=True,
-    ).values_list("pk", flat=True)[:SWEEP_BATCH]
+def extractions_create_missing(*, limit: int = SWEEP_BATCH) -> list[int]:
+    """Extractions for routed readable documents that have none (routed before reading existed,
+    or by a routing that failed to make them). Returns the new ones' ids."""
+    missing = list(
+        Document.objects.filter(
+            delivery__routed_at__isnull=False,
+            content_type__in=READABLE,
+            extraction__isnull=True,
+        ).values_list("pk", flat=True)[:limit]
+    )
     Extraction.objects.bulk_create(
         [Extraction(document_id=pk) for pk in missing], ignore_conflicts=True
     )
+    return list(
+        Extraction.objects.filter(document_id__in=missing, status=Extraction.Status.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def extractions_pending() -> list[int]:
+    """For the sweep: the missing extractions, made now, and those whose message was lost or whose
+    claim lapsed."""
+    now = timezone.now()
+    fresh = extractions_create_missing()
     stale = Extraction.objects.filter(status=Extraction.Status.PENDING).filter(
         Q(claimed_at__isnull=True, created_at__lt=now - SWEEP_AFTER) | Q(claimed_at__lt=now - LEASE)
     )
-    fresh = Extraction.objects.filter(
-        status=Extraction.Status.PENDING, claimed_at__isnull=True, document_id__in=list(missing)
-    )
-    return sorted(
-        set(stale.values_list("pk", flat=True)[:SWEEP_BATCH])
-        | set(fresh.values_list("pk", flat=True))
+    return sorted(set(stale.values_list("pk", flat=True)[:SWEEP_BATCH]) | set(fresh))
+
+
+def extractions_claimable() -> list[int]:
+    """Every pending extraction nobody holds: what `read_documents --inline` reads, oldest first."""
+    now = timezone.now()
+    return list(
+        Extraction.objects.filter(status=Extraction.Status.PENDING)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - LEASE))
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
 
 
