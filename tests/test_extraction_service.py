@@ -367,3 +367,25 @@ def test_only_supervisors_may_retry_a_reading(client, b3, clerk, admin_user, url
         client.force_login(person)
         assert client.post(url).status_code == 403
     assert client.get(url).status_code in (403, 405)
+
+
+def test_a_supervisor_reads_one_failed_document_again_from_its_page(client, db, supervisor):
+    delivery = delivery_receive(
+        channel=Channel.EMAIL,
+        source=Source.MAILBOX,
+        received_at=timezone.now(),
+        files=[IncomingFile("scan.pdf", b"%PDF-1.4 broken", "application/pdf", form=True)],
+        allowed_types=None,
+    ).delivery
+    routing.delivery_route(delivery_id=delivery.pk)
+    (extraction,) = read_all(delivery)
+    request = delivery.requests.get()
+    client.force_login(supervisor)
+    page = client.get(reverse("inbox-item", args=[request.pk])).content.decode()
+    assert "Could not be read" in page and extraction.error in page
+    url = reverse("document-read-again", args=[extraction.document_id])
+    response = client.post(url)
+    assert response["Location"] == reverse("inbox-item", args=[request.pk])
+    assert Extraction.objects.get(pk=extraction.pk).status == Extraction.Status.PENDING
+    client.post(url)  # not failed any more: nothing to retry, nothing changed
+    assert Event.objects.filter(action="document_read_again").count() == 1
