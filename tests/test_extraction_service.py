@@ -18,7 +18,15 @@ from detainers.demo_forms import (
 )
 from detainers.extraction import services
 from detainers.intake import IncomingFile, delivery_receive
-from detainers.models import Channel, DetainerRequest, Disposition, Event, Extraction, Source
+from detainers.models import (
+    Channel,
+    Delivery,
+    DetainerRequest,
+    Disposition,
+    Event,
+    Extraction,
+    Source,
+)
 
 from .factories import fax_received
 
@@ -252,11 +260,16 @@ def test_an_unexpected_error_is_retried_then_recorded_with_an_id(b3, monkeypatch
 
 
 def test_the_sweep_makes_missing_extractions_and_returns_stale_ones(b3):
-    old = routed_fax(a_detainer(seed=1))
-    Extraction.objects.filter(document__delivery=old).delete()  # routed before extraction existed
+    unread = routed_fax(a_detainer(seed=1))
+    Extraction.objects.filter(document__delivery=unread).delete()  # as if routing had not made it
+    ancient = routed_fax(a_detainer(seed=5))
+    Extraction.objects.filter(document__delivery=ancient).delete()
+    Delivery.objects.filter(pk=ancient.pk).update(
+        routed_at=timezone.now() - services.SWEEP_LOOKS_BACK - timedelta(minutes=1)
+    )  # routed before reading existed: left to `read_documents --inline`, not scanned every minute
     lost = routed_fax(a_detainer(seed=2))
     abandoned = routed_fax(a_detainer(seed=3))
-    fresh = routed_fax(a_detainer(seed=4))
+    routed_fax(a_detainer(seed=4))  # just routed, its message on the way: not returned
     long_ago = timezone.now() - services.SWEEP_AFTER - timedelta(seconds=1)
     Extraction.objects.filter(document__delivery=lost).update(created_at=long_ago)
     Extraction.objects.filter(document__delivery=abandoned).update(
@@ -266,8 +279,8 @@ def test_the_sweep_makes_missing_extractions_and_returns_stale_ones(b3):
     by_delivery = dict(
         Extraction.objects.filter(pk__in=pending).values_list("document__delivery", "pk")
     )
-    assert set(by_delivery) == {old.pk, lost.pk, abandoned.pk}
-    assert fresh.pk not in by_delivery
+    assert set(by_delivery) == {unread.pk, lost.pk, abandoned.pk}
+    assert not Extraction.objects.filter(document__delivery=ancient).exists()
     assert services.extractions_pending() == [by_delivery[lost.pk], by_delivery[abandoned.pk]]
 
 

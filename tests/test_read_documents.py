@@ -2,13 +2,15 @@
 
 import random
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from detainers import routing
 from detainers.demo_forms import filled_form_random, form_pdf_text_layer
-from detainers.models import DetainerRequest, Extraction
+from detainers.models import Delivery, DetainerRequest, Extraction
 
 from .factories import fax_received
 
@@ -26,6 +28,7 @@ def test_inline_reads_what_waits_and_what_was_routed_before_reading_existed(b3, 
     waiting, waiting_form = routed_fax(1)
     old, old_form = routed_fax(2)
     Extraction.objects.filter(document__delivery=old).delete()  # as after an upgrade
+    Delivery.objects.filter(pk=old.pk).update(routed_at=timezone.now() - timedelta(days=400))
     call_command("read_documents", "--inline")
     assert "2 documents: 2 read, 0 could not be read." in capsys.readouterr().out
     assert not Extraction.objects.exclude(status=Extraction.Status.DONE).exists()

@@ -34,6 +34,9 @@ LEASE = timedelta(minutes=10)
 # time): the sweep enqueues it again. Long enough that a busy queue is not filled with repeats.
 SWEEP_AFTER = timedelta(minutes=5)
 SWEEP_BATCH = 500
+# How far back the sweep looks for routed documents without an extraction (routing makes them in its
+# own transaction, so only a fault could leave one); older ones are `read_documents --inline`'s.
+SWEEP_LOOKS_BACK = timedelta(days=2)
 MAX_ATTEMPTS = 3
 
 
@@ -212,16 +215,17 @@ def extractions_retry_failed(*, actor) -> int:
     return sum(extraction_retry(extraction_id=pk, actor=actor) for pk in list(failed))
 
 
-def extractions_create_missing(*, limit: int = SWEEP_BATCH) -> list[int]:
-    """Extractions for routed readable documents that have none (routed before reading existed,
-    or by a routing that failed to make them). Returns the new ones' ids."""
-    missing = list(
-        Document.objects.filter(
-            delivery__routed_at__isnull=False,
-            content_type__in=READABLE,
-            extraction__isnull=True,
-        ).values_list("pk", flat=True)[:limit]
+def extractions_create_missing(*, routed_since=None, limit: int = SWEEP_BATCH) -> list[int]:
+    """Extractions for routed readable documents that have none: routed before reading existed
+    (`read_documents --inline` reads those), or by a routing that did not make them. Returns the new
+    ones' ids. `routed_since` bounds the search by the indexed routed_at, so that the sweep does
+    not scan every document ever received each minute."""
+    documents = Document.objects.filter(
+        delivery__routed_at__isnull=False, content_type__in=READABLE, extraction__isnull=True
     )
+    if routed_since is not None:
+        documents = documents.filter(delivery__routed_at__gte=routed_since)
+    missing = list(documents.values_list("pk", flat=True)[:limit])
     Extraction.objects.bulk_create(
         [Extraction(document_id=pk) for pk in missing], ignore_conflicts=True
     )
@@ -236,7 +240,7 @@ def extractions_pending() -> list[int]:
     """For the sweep: the missing extractions, made now, and those whose message was lost or whose
     claim lapsed."""
     now = timezone.now()
-    fresh = extractions_create_missing()
+    fresh = extractions_create_missing(routed_since=now - SWEEP_LOOKS_BACK)
     stale = Extraction.objects.filter(status=Extraction.Status.PENDING).filter(
         Q(claimed_at__isnull=True, created_at__lt=now - SWEEP_AFTER) | Q(claimed_at__lt=now - LEASE)
     )
