@@ -2,16 +2,17 @@
 
     .venv/bin/python bench/extraction/run.py [--forms 20] [--seed 1]
 
-It renders N invented forms (detainers/demo_forms.py) four ways: a PDF with a text layer, a fax
-(bilevel Group 4 TIFF at 204x196 dpi with speckles, skew and threshold jitter), a scanned PDF
-(greyscale JPEG pages) and an email body; runs document_text + form_fields on each and compares
+It renders N invented forms (detainers/demo_forms.py) five ways: a PDF with a text layer, a fine
+fax (bilevel Group 4 TIFF at 204x196 dpi with speckles, skew and threshold jitter), a scanned PDF
+(greyscale JPEG pages), an email body and a standard-resolution fax (the same at 204x98 dpi); runs document_text + form_fields on each and compares
 with the fields the form was filled with (exact match, a missing field counts as wrong).
 
 Baseline, measured in the same run on the same fax pages: bare `pytesseract.image_to_string` on the
 unprocessed page and a naive regex per label. Its seconds per page and its fields right are printed
 next to ours.
 
-Aims: >= 98 % of fields exact on text-layer PDFs, >= 90 % on faxes (and scans), < 5 s a page.
+Aims: >= 98 % of fields exact on text-layer PDFs, >= 90 % on fine faxes and scans, < 5 s a page for
+every kind. Standard-resolution faxes are reported, with no accuracy aim of their own (yet).
 Exit status 1 when an aim is missed. No database, no network: Django is set up for its settings only.
 """
 
@@ -31,12 +32,13 @@ sys.path.insert(0, str(ROOT))
 AIM_TEXT_LAYER = 98.0
 AIM_IMAGES = 90.0
 AIM_SECONDS_PER_PAGE = 5.0
-KINDS = ("text PDF", "fax TIFF", "scanned PDF", "email")
+KINDS = ("text PDF", "fax TIFF", "scanned PDF", "email", "std fax")
 CONTENT_TYPES = {
     "text PDF": "application/pdf",
     "fax TIFF": "image/tiff",
     "scanned PDF": "application/pdf",
     "email": "text/plain",
+    "std fax": "image/tiff",
 }
 
 
@@ -51,7 +53,9 @@ def main() -> int:
 
     rng = random.Random(options.seed)
     forms = [demo_forms.filled_form_random(rng) for _ in range(options.forms)]
-    results = _measure(forms, rng)
+    # The std faxes draw their damage from a stream of their own, so that adding them left the
+    # other kinds' documents (and figures) as they were.
+    results = _measure(forms, rng, std_fax_rng=random.Random(options.seed + 1))
     baseline = _baseline(forms, random.Random(options.seed))
     status = _report(results, baseline, forms, show_misses=options.show_misses)
     if options.steps:
@@ -70,7 +74,7 @@ def _arguments():
     return parser.parse_args()
 
 
-def _documents(form, rng: random.Random) -> dict[str, bytes]:
+def _documents(form, rng: random.Random, std_fax_rng: random.Random) -> dict[str, bytes]:
     from detainers import demo_forms
 
     return {
@@ -78,10 +82,11 @@ def _documents(form, rng: random.Random) -> dict[str, bytes]:
         "fax TIFF": demo_forms.form_fax_tiff(form, rng=rng),
         "scanned PDF": demo_forms.form_scanned_pdf(form, rng=rng),
         "email": demo_forms.form_email_body(form).encode(),
+        "std fax": demo_forms.form_fax_tiff(form, rng=std_fax_rng, fine=False),
     }
 
 
-def _measure(forms, rng: random.Random) -> dict:
+def _measure(forms, rng: random.Random, *, std_fax_rng: random.Random) -> dict:
     from detainers.demo_forms import expected_fields
     from detainers.extraction.fields import form_fields
     from detainers.extraction.reading import document_text
@@ -95,7 +100,7 @@ def _measure(forms, rng: random.Random) -> dict:
     misses = []
     for number, form in enumerate(forms, start=1):
         expected = expected_fields(form)
-        for kind, content in _documents(form, rng).items():
+        for kind, content in _documents(form, rng, std_fax_rng).items():
             started = time.perf_counter()
             text = document_text(content=content, content_type=CONTENT_TYPES[kind])
             found = form_fields(text)
@@ -192,9 +197,14 @@ def _report(results: dict, baseline: dict, forms, *, show_misses: bool) -> int:
     # are offered in the triage form): how many that is, and how many of those are right.
     written = results["written"]
     shares = [_percent(len(written[kind]), sum(total[kind].values())) for kind in KINDS]
-    exact = [_percent(sum(written[kind]), len(written[kind])) for kind in KINDS]
+    exact = [
+        f"{_percent(sum(written[kind]), len(written[kind])):13.1f}"
+        if written[kind]
+        else f"{'-':>13}"
+        for kind in KINDS
+    ]
     print(f"{'filled in by itself %':24}" + "".join(f"{cell:13.1f}" for cell in shares))
-    print(f"{'  of which exact %':24}" + "".join(f"{cell:13.1f}" for cell in exact))
+    print(f"{'  of which exact %':24}" + "".join(exact))
     base_mean = statistics.mean(baseline["seconds"])
     base_percent = _percent(baseline["right"], baseline["total"])
     print(
