@@ -62,6 +62,19 @@ def emailed(form, *, body: bool = False, received_at=None):
     return delivery
 
 
+def emailed_unreadable(content: bytes):
+    """An email whose attached "PDF" cannot be read, routed: the mailbox keeps whatever it gets."""
+    delivery = delivery_receive(
+        channel=Channel.EMAIL,
+        source=Source.MAILBOX,
+        received_at=timezone.now(),
+        files=[IncomingFile("detainer.pdf", content, "application/pdf", form=True)],
+        allowed_types=None,
+    ).delivery
+    routing.delivery_route(delivery_id=delivery.pk)
+    return delivery
+
+
 def read_all(delivery) -> list[Extraction]:
     extractions = list(Extraction.objects.filter(document__delivery=delivery))
     for extraction in extractions:
@@ -213,15 +226,7 @@ def test_an_extraction_is_read_once_and_a_lapsed_claim_is_taken_over(b3):
 
 
 def test_an_unreadable_document_fails_with_its_reason_and_can_be_retried(db, supervisor):
-    truncated = form_pdf_text_layer(a_detainer())[:400]
-    delivery = delivery_receive(
-        channel=Channel.EMAIL,
-        source=Source.MAILBOX,
-        received_at=timezone.now(),
-        files=[IncomingFile("detainer.pdf", truncated, "application/pdf", form=True)],
-        allowed_types=None,
-    ).delivery
-    routing.delivery_route(delivery_id=delivery.pk)
+    delivery = emailed_unreadable(form_pdf_text_layer(a_detainer())[:400])  # truncated
     (extraction,) = read_all(delivery)
     assert extraction.status == Extraction.Status.FAILED
     assert extraction.error
@@ -352,14 +357,7 @@ def test_a_value_someone_changed_shows_what_the_document_says(client, b3, superv
 
 
 def test_the_inbox_shows_reading_health_and_retries_every_failed_one(client, db, supervisor):
-    delivery = delivery_receive(
-        channel=Channel.EMAIL,
-        source=Source.MAILBOX,
-        received_at=timezone.now(),
-        files=[IncomingFile("scan.pdf", b"%PDF-1.4 broken", "application/pdf", form=True)],
-        allowed_types=None,
-    ).delivery
-    routing.delivery_route(delivery_id=delivery.pk)
+    delivery = emailed_unreadable(b"%PDF-1.4 broken")
     (extraction,) = read_all(delivery)
     client.force_login(supervisor)
     page = client.get(reverse("inbox")).content.decode()
@@ -383,14 +381,7 @@ def test_only_supervisors_may_retry_a_reading(client, b3, clerk, admin_user, url
 
 
 def test_a_supervisor_reads_one_failed_document_again_from_its_page(client, db, supervisor):
-    delivery = delivery_receive(
-        channel=Channel.EMAIL,
-        source=Source.MAILBOX,
-        received_at=timezone.now(),
-        files=[IncomingFile("scan.pdf", b"%PDF-1.4 broken", "application/pdf", form=True)],
-        allowed_types=None,
-    ).delivery
-    routing.delivery_route(delivery_id=delivery.pk)
+    delivery = emailed_unreadable(b"%PDF-1.4 broken")
     (extraction,) = read_all(delivery)
     request = delivery.requests.get()
     client.force_login(supervisor)
