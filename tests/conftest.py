@@ -146,8 +146,26 @@ def worker(celery_worker_process, private_redis, smtp_sink, transactional_db, se
     if celery_worker_process.process.poll() is not None:
         celery_worker_process.start()
     yield celery_worker_process
+    _until_the_worker_is_idle(private_redis.url)
     app.conf.task_always_eager = True
     point_celery_at(None)
+
+
+def _until_the_worker_is_idle(broker_url: str, timeout: float = 60) -> None:
+    """Wait until no task is queued or running: the test database is emptied (TRUNCATE) after the
+    test, and a worker still reading a document the test left behind would deadlock with it."""
+    import redis
+
+    client = redis.Redis.from_url(broker_url, socket_timeout=2)
+
+    def idle() -> bool:
+        try:
+            queued = client.llen("celery") + client.llen("extraction")
+            return queued == 0 and client.hlen("unacked") == 0
+        except redis.RedisError:
+            return True  # the broker is down: nothing can be handed out
+
+    processes.wait_for(idle, timeout, what="the worker idle after the test")
 
 
 @pytest.fixture
