@@ -134,84 +134,60 @@ def _append(dovecot, folder: str, messages: list[bytes]) -> None:
             box.client.append(folder, None, None, raw)
 
 
-def _bare(dovecot, seconds: float) -> tuple[int, float]:
-    """Fetch with imap-tools, parse, insert one row per message: the least an ingester could do."""
+def _loop(
+    dovecot, seconds: float, *, folder: str, keep_in: Path | None = None
+) -> tuple[int, float]:
+    """Fetch with imap-tools, parse, insert one row per message: the least an ingester could do.
+
+    With `keep_in`, also the two promises the issue makes of any reader: each message's bytes kept
+    in a file before anything else (store first), and every message read moved to another folder
+    (never delete), one MOVE per 50: the least an ingester that keeps its promises could do."""
     from django.db import connection
     from imap_tools import MailBoxUnencrypted
 
+    table = f"bench_{folder.lower()}"
     with connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TABLE bench_bare (message_id text, from_address text, sent_at timestamptz,"
-            " attachment_sha256 text, size integer)"
-        )
-    started, done = time.perf_counter(), 0
-    with MailBoxUnencrypted("127.0.0.1", dovecot.port).login(
-        dovecot.USER, dovecot.PASSWORD, initial_folder="Bare"
-    ) as box:
-        for message in box.fetch(mark_seen=False, bulk=50):
-            attachment = next(iter(message.attachments), None)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "INSERT INTO bench_bare VALUES (%s, %s, %s, %s, %s)",
-                    [
-                        message.headers.get("message-id", ("",))[0],
-                        message.from_,
-                        message.date,
-                        hashlib.sha256(attachment.payload).hexdigest() if attachment else "",
-                        message.size_rfc822,
-                    ],
-                )
-            done += 1
-            if time.perf_counter() - started > seconds:
-                break
-    return done, time.perf_counter() - started
-
-
-def _kept(dovecot, seconds: float, media: Path) -> tuple[int, float]:
-    """The bare loop plus the two promises the issue itself makes: each message's bytes kept in a
-    file before anything else (store first) and every message read moved to another folder (never
-    delete), one MOVE per 50. The least an ingester that keeps its promises could do."""
-    from django.db import connection
-    from imap_tools import MailBoxUnencrypted
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TABLE bench_kept (message_id text, from_address text, sent_at timestamptz,"
+            f"CREATE TABLE {table} (message_id text, from_address text, sent_at timestamptz,"
             " attachment_sha256 text, size integer, path text)"
         )
-    folder = media / "kept"
-    folder.mkdir(parents=True, exist_ok=True)
+    if keep_in:
+        keep_in.mkdir(parents=True, exist_ok=True)
     started, done, read = time.perf_counter(), 0, []
     with MailBoxUnencrypted("127.0.0.1", dovecot.port).login(
-        dovecot.USER, dovecot.PASSWORD, initial_folder="Kept"
+        dovecot.USER, dovecot.PASSWORD, initial_folder=folder
     ) as box:
-        box.folder.create("KeptDone")
+        if keep_in:
+            box.folder.create(f"{folder}Done")
         for message in box.fetch(mark_seen=False, bulk=50):
             raw = bytes(message.obj)
-            path = folder / hashlib.sha256(raw).hexdigest()
-            path.write_bytes(raw)
+            path = ""
+            if keep_in:
+                path = str(keep_in / hashlib.sha256(raw).hexdigest())
+                Path(path).write_bytes(raw)
             attachment = next(iter(message.attachments), None)
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "INSERT INTO bench_kept VALUES (%s, %s, %s, %s, %s, %s)",
+                    f"INSERT INTO {table} VALUES (%s, %s, %s, %s, %s, %s)",  # noqa: S608 - our name
                     [
                         message.headers.get("message-id", ("",))[0],
                         message.from_,
                         message.date,
                         hashlib.sha256(attachment.payload).hexdigest() if attachment else "",
                         len(raw),
-                        str(path),
+                        path,
                     ],
                 )
             done += 1
-            read.append(message.uid)
-            if len(read) == 50:
-                box.move(read, "KeptDone")
-                read = []
+            if keep_in:
+                read.append(message.uid)
+                if len(read) == 50:
+                    box.move(read, f"{folder}Done")
+                    read = []
             if time.perf_counter() - started > seconds:
                 break
         if read:
-            box.move(read, "KeptDone")
+            box.move(read, f"{folder}Done")
     return done, time.perf_counter() - started
 
 
@@ -235,8 +211,8 @@ def _run(options, dovecot, media: Path) -> int:
     _append(dovecot, "Kept", _messages(count, "kept"))
     _append(dovecot, "INBOX", _messages(count, "ingest"))
 
-    bare_done, bare_seconds = _bare(dovecot, options.seconds)
-    kept_done, kept_seconds = _kept(dovecot, options.seconds, media)
+    bare_done, bare_seconds = _loop(dovecot, options.seconds, folder="Bare")
+    kept_done, kept_seconds = _loop(dovecot, options.seconds, folder="Kept", keep_in=media / "kept")
     ingested, ingest_seconds, error = _ingest(dovecot, options.seconds)
     bare_rate, ingest_rate = bare_done / bare_seconds, ingested / ingest_seconds
     kept_rate = kept_done / kept_seconds
