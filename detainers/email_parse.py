@@ -14,7 +14,7 @@ from datetime import datetime
 from email import policy
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
-from email.parser import BytesParser
+from email.parser import BytesHeaderParser, BytesParser
 from email.utils import parseaddr, parsedate_to_datetime
 from functools import lru_cache
 from html.parser import HTMLParser
@@ -55,6 +55,10 @@ class _RememberedHeaders(HeaderRegistry):
 
 
 _PARSER = BytesParser(policy=policy.default.clone(header_factory=_RememberedHeaders()))
+# message_headers reads raw header values only: compat32 keeps them as sent, parsing nothing, and
+# stops at the header block's end (the first blank line, in any line-ending convention).
+_HEADER_PARSER = BytesHeaderParser(policy=policy.compat32)
+_BLANK_LINE = re.compile(rb"\r\n\r\n|\n\n|\r\r|\n\r\n|\r\n\n")
 
 
 class UnreadableMessage(Exception):
@@ -103,7 +107,8 @@ def message_headers(raw: bytes) -> MessageHeaders:
     from .routing import NOTICE_HEADER, is_own_notice
 
     try:
-        header = _PARSER.parsebytes(raw, headersonly=True)
+        blank = _BLANK_LINE.search(raw)
+        header = _HEADER_PARSER.parsebytes(raw[: blank.end()] if blank else raw)
         values = {name.lower(): value for name, value in reversed(list(header.raw_items()))}
     except Exception:  # noqa: BLE001 - unreadable headers identify the message by its hash alone
         values = {}
