@@ -248,6 +248,11 @@ CELERY_TASK_ROUTES = {"detainers.tasks.extract_document": {"queue": "extraction"
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 CENTRAL_INBOX_EMAIL = env_str("CENTRAL_INBOX_EMAIL", "detainers@localhost")
 CENTRAL_MAILBOX_URL = env_str("CENTRAL_MAILBOX_URL")
+# Readers of the mailbox side by side, each on its own share of the UIDs (tasks.ingest_mailbox):
+# a backlog is read about this many times faster, given as many worker processes.
+MAILBOX_READERS = env_int("MAILBOX_READERS", 1)
+if not 1 <= MAILBOX_READERS <= 16:
+    raise ImproperlyConfigured(f"MAILBOX_READERS must be 1 to 16, not {MAILBOX_READERS}.")
 # A larger message goes to the Quarantine folder unread (a supervisor may still retry it).
 MAX_MESSAGE_BYTES = env_int("MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
 # Mail from these domains (and their subdomains) is from the agency even without a form attached.

@@ -414,8 +414,9 @@ class MailMessage(models.Model):
 class MailboxState(models.Model):
     """What the central inbox shows about the mailbox: last read, messages waiting, last error.
 
-    One row per mailbox (its URL without the password). `running_until` is a lease, claimed with a
-    conditional UPDATE, so that the beat task and a manual run never read the same mailbox at once.
+    One row per mailbox (its URL without the password), or per reader of it with MAILBOX_READERS
+    above 1. `running_until` is a lease, claimed with a conditional UPDATE, so that the beat task and
+    a manual run never read the same mailbox (or the same reader's share) at once.
     """
 
     mailbox = models.CharField(max_length=300, unique=True)

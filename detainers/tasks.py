@@ -61,14 +61,26 @@ MAILBOX_RUN_SECONDS = 150
 
 @shared_task
 def ingest_mailbox() -> int:
-    """Beat, every minute: read the central mailbox, if CENTRAL_MAILBOX_URL names one."""
+    """Beat, every minute: read the central mailbox, if CENTRAL_MAILBOX_URL names one. With
+    MAILBOX_READERS above 1, the other readers' shares go to the worker pool as tasks of their own
+    (dropped if not started within the minute: the next minute's take over) and this task reads
+    the first share. Returns how many messages it read itself."""
     from django.conf import settings
-
-    from . import mailbox
 
     if not settings.CENTRAL_MAILBOX_URL:
         return 0
-    return mailbox.mailbox_ingest(time_budget=MAILBOX_RUN_SECONDS).read
+    parts = settings.MAILBOX_READERS
+    for part in range(1, parts):
+        ingest_mailbox_part.apply_async((part, parts), expires=60)
+    return ingest_mailbox_part(0, parts)
+
+
+@shared_task
+def ingest_mailbox_part(part: int, parts: int) -> int:
+    """One reader's share of the central mailbox: the copies whose UID leaves remainder `part`."""
+    from . import mailbox
+
+    return mailbox.mailbox_ingest(time_budget=MAILBOX_RUN_SECONDS, part=part, parts=parts).read
 
 
 @shared_task(bind=True, max_retries=3)

@@ -8,7 +8,8 @@
 A message is stored first (its raw bytes become the delivery's message/rfc822 document, in the same
 commit as everything read from it) and moved on the server only after that commit, to `Processed`
 or `Quarantine`. A crash between the two leaves the copy in the folder; the next run finds it by
-(mailbox, UIDVALIDITY, UID), does not read it again, and only moves it.
+(mailbox, UIDVALIDITY, UID), does not read it again, and only moves it. Several readers
+(MAILBOX_READERS) each take the copies whose UID leaves their remainder, under leases of their own.
 """
 
 from .health import MailboxHealth, mailbox_health

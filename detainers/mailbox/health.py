@@ -1,8 +1,9 @@
 """What the central inbox shows about the mailbox, so that a broken password does not go unnoticed
-for weeks; and the lease that keeps two runs (beat and a manual one) off the same mailbox."""
+for weeks; and the lease that keeps two runs (beat and a manual one) off the same mailbox, or off the
+same reader's share of it when MAILBOX_READERS readers work side by side (one row each)."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -51,18 +52,29 @@ def mailbox_health() -> MailboxHealth:
         key = mailbox_address_parse(settings.CENTRAL_MAILBOX_URL).key
     except ValueError as error:
         return MailboxHealth(configured=True, last_error=str(error), quarantined=quarantined)
-    state = MailboxState.objects.filter(mailbox=key).first()
-    if state is None:
+    readers = [
+        reader_key(key, part, settings.MAILBOX_READERS) for part in range(settings.MAILBOX_READERS)
+    ]
+    states = list(MailboxState.objects.filter(mailbox__in=readers))
+    if not states:
         return MailboxHealth(configured=True, mailbox=key, quarantined=quarantined)
+    # The panel answers for the mailbox: as late as its least recent reader, any reader's error.
+    reads = [state.last_read_at for state in states]
+    failed = max(states, key=lambda state: state.last_error_at or datetime.min.replace(tzinfo=UTC))
     return MailboxHealth(
         configured=True,
         mailbox=key,
-        last_read_at=state.last_read_at,
-        waiting=state.waiting,
-        last_error=state.last_error,
-        last_error_at=state.last_error_at,
+        last_read_at=None if len(states) < len(readers) or None in reads else min(reads),
+        waiting=max((state.waiting for state in states if state.waiting is not None), default=None),
+        last_error=failed.last_error,
+        last_error_at=failed.last_error_at,
         quarantined=quarantined,
     )
+
+
+def reader_key(mailbox: str, part: int, parts: int) -> str:
+    """The row (and lease) of one of several readers of a mailbox; the mailbox's own with one."""
+    return mailbox if parts == 1 else f"{mailbox} reader {part + 1} of {parts}"
 
 
 def mailbox_state_claim(mailbox: str, renew: bool = False) -> bool:

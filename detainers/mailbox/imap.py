@@ -34,6 +34,7 @@ from .health import (
     mailbox_state_failed,
     mailbox_state_read,
     mailbox_state_release,
+    reader_key,
 )
 from .messages import IngestSummary, Origin, message_ingest, messages_ingest
 
@@ -138,33 +139,43 @@ def mailbox_ingest(
     url: str | None = None,
     time_budget: float | None = None,
     on_message: Callable[[MailMessage], None] | None = None,
+    part: int = 0,
+    parts: int = 1,
 ) -> IngestSummary:
     """Read the mailbox now. Returns what happened; a failure is recorded for the health panel,
-    not raised, so the periodic task simply tries again a minute later."""
+    not raised, so the periodic task simply tries again a minute later.
+
+    `part` of `parts`: one of several readers working side by side (MAILBOX_READERS, one per
+    worker process), each taking the copies whose UID leaves remainder `part`, under its own lease.
+    A message present twice lands with two readers at once; the database's constraints make it
+    one delivery all the same (messages.message_ingest)."""
     url = url if url is not None else settings.CENTRAL_MAILBOX_URL
     if not url:
         raise MailboxNotConfigured()
+    if not 0 <= part < parts:
+        raise ValueError(f"part {part} of {parts}: a part counts from 0 to parts - 1")
     address = mailbox_address_parse(url)
+    reader = reader_key(address.key, part, parts)
     summary = IngestSummary()
-    if not mailbox_state_claim(address.key):
+    if not mailbox_state_claim(reader):
         summary.busy = True
         return summary
     deadline = time.monotonic() + time_budget if time_budget else None
     try:
         box = _connect(address)
         try:
-            waiting = _read(box, address, summary, deadline, on_message)
+            waiting = _read(box, address, reader, (part, parts), summary, deadline, on_message)
         finally:
             _logout(box)
-        mailbox_state_read(address.key, waiting=waiting, failed=summary.failed)
+        mailbox_state_read(reader, waiting=waiting, failed=summary.failed)
     except Exception as error:  # noqa: BLE001 - recorded and shown; the next run tries again
         summary.error = _describe(error, address)
-        mailbox_state_failed(address.key, summary.error)
+        mailbox_state_failed(reader, summary.error)
         logger.warning(
             "mailbox read stopped after %d messages: %s", summary.read, type(error).__name__
         )
     finally:
-        mailbox_state_release(address.key)
+        mailbox_state_release(reader)
     logger.info("mailbox read: %s, %d moved", summary.line(), summary.moved)
     return summary
 
@@ -195,23 +206,38 @@ def _logout(box) -> None:
         pass
 
 
-def _read(box, address: MailboxAddress, summary: IngestSummary, deadline, on_message) -> int:
-    """Handles every copy in the folder (or until the deadline); returns how many are left."""
+def _read(
+    box, address: MailboxAddress, reader: str, part, summary: IngestSummary, deadline, on_message
+) -> int:
+    """Handles every copy of its part of the folder (or until the deadline); returns how many
+    copies the folder still holds."""
     folders = _folders_on(box)
     for folder in folders.values():
-        if not box.folder.exists(folder):
-            box.folder.create(folder)
+        _folder_create(box, folder)
     status = box.folder.status(address.folder, ["UIDVALIDITY", "MESSAGES"])
     uidvalidity = int(status["UIDVALIDITY"])
     box.folder.set(address.folder)
     listed = _list(box) if int(status["MESSAGES"]) else []
+    mine, parts = part
+    listed = [copy for copy in listed if copy.uid % parts == mine]
     for chunk in _chunks(listed):
         if deadline is not None and time.monotonic() > deadline:
             break
-        mailbox_state_claim(address.key, renew=True)
+        mailbox_state_claim(reader, renew=True)
         done = _handle_chunk(box, address.key, uidvalidity, chunk, summary, on_message)
         _move(box, done, folders, summary)
     return int(box.folder.status(address.folder, ["MESSAGES"])["MESSAGES"])
+
+
+def _folder_create(box, folder: str) -> None:
+    """Create the folder unless it exists; another reader creating it at the same moment is fine."""
+    if box.folder.exists(folder):
+        return
+    try:
+        box.folder.create(folder)
+    except Exception:
+        if not box.folder.exists(folder):
+            raise
 
 
 def _folders_on(box) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from detainers.mailbox import MailboxNotConfigured, mailbox_ingest
@@ -21,23 +22,29 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, once: bool, every: int, **options):
+        parts = settings.MAILBOX_READERS
         while True:
-            try:
-                summary = mailbox_ingest()
-            except MailboxNotConfigured as error:
-                raise CommandError(str(error)) from None
-            except ValueError as error:  # a malformed CENTRAL_MAILBOX_URL
-                raise CommandError(str(error)) from None
-            if summary.busy:
-                self.stdout.write("Another run is reading this mailbox; nothing done.")
-            else:
-                self.stdout.write(f"{summary.line()}; {summary.moved} moved on the server.")
-            if summary.error:
-                self.stderr.write(f"The mailbox could not be read to the end: {summary.error}")
-                if once:
-                    raise CommandError(
-                        "Read stopped early; what was read is kept. Run again to go on."
-                    )
+            # Each reader's share in turn (MAILBOX_READERS): the same leases as the periodic task.
+            failed = [self._read(part, parts) for part in range(parts)]
+            if once and any(failed):
+                raise CommandError("Read stopped early; what was read is kept. Run again to go on.")
             if once:
                 return
             time.sleep(every)
+
+    def _read(self, part: int, parts: int) -> bool:
+        """One reader's share; True when it stopped early."""
+        try:
+            summary = mailbox_ingest(part=part, parts=parts)
+        except MailboxNotConfigured as error:
+            raise CommandError(str(error)) from None
+        except ValueError as error:  # a malformed CENTRAL_MAILBOX_URL
+            raise CommandError(str(error)) from None
+        reader = f"Reader {part + 1} of {parts}: " if parts > 1 else ""
+        if summary.busy:
+            self.stdout.write(f"{reader}another run is reading this mailbox; nothing done.")
+        else:
+            self.stdout.write(f"{reader}{summary.line()}; {summary.moved} moved on the server.")
+        if summary.error:
+            self.stderr.write(f"The mailbox could not be read to the end: {summary.error}")
+        return bool(summary.error)
