@@ -1,39 +1,46 @@
 """bench/mailbox: messages per second of the central-mailbox ingester against a bare loop.
 
-    .venv/bin/python bench/mailbox/run.py [--messages 10000] [--rounds 5] [--seconds 900] [--keep]
+    .venv/bin/python bench/mailbox/run.py [--messages 10000] [--rounds 5] [--readers 2]
+        [--seconds 900] [--keep]
 
-One command, in one process: it starts a throwaway Dovecot (tests/processes.py, config from
+One command: it starts a throwaway Dovecot (tests/processes.py, config from
 scripts/dovecot/), creates a fresh PostgreSQL database (detainers_bench_mailbox, through the role
 `detainers`, which may create databases), migrates it, and appends N messages (a short
-text and a one-page PDF each, distinct Message-IDs) for each of three loops, split into rounds.
-Each round runs the three loops one after the other on its own folders, so that a machine that
-slows down for a while slows all three (these VMs' disks and CPUs drift by 2x within minutes):
+text and a one-page PDF each, distinct Message-IDs) for each of four loops, split into rounds.
+Each round runs the loops one after the other on its own folders, so that a machine that slows
+down for a while slows them all (these VMs' disks and CPUs drift by 2x within minutes):
 
-- bare: imap-tools fetches the round's folder `Bare<r>` (50 messages per FETCH, like the ingester), parses
-  each message (imap-tools' own parse) and inserts one row per message, committed 50 at a time
-  (the ingester's commit, so that the ratio does not measure the disk's fsync). No file stored,
-  nothing moved, no duplicate checks.
+- bare: imap-tools fetches the round's folder `Bare<r>` (50 messages per FETCH, like the
+  ingester), parses each message (imap-tools' own parse) and inserts one row per message,
+  committed 50 at a time (the ingester's commit, so that the ratio does not measure the disk's
+  fsync). No file stored, nothing moved, no duplicate checks.
 - kept: the bare loop on `Kept<r>`, plus the two promises the issue makes of any reader:
   each message's bytes written to a file first, and every 50 committed moved with one MOVE.
-- ingest: `mailbox_ingest()` reads `Ingest<r>` exactly as the beat task reads INBOX: raw message, PDF and text
-  stored as documents, one request per form, identities recorded, routing enqueued to Redis
-  (db 12, no worker), every message moved to Processed.
+- ingest: `mailbox_ingest()` reads `Ingest<r>` as the beat task reads INBOX with
+  MAILBOX_READERS=2 (docker-compose.yml; --readers): two processes side by side, as the worker
+  pool runs them, each on its share of the UIDs. Raw message, PDF and text stored as documents,
+  one request per form, identities recorded, routing enqueued to Redis (db 12, no worker), every
+  message moved to Processed.
+- one reader: the same with MAILBOX_READERS=1, on `Single<r>`.
 
-It prints the three rates over all rounds, the ratio to bare (the issue's aim: >= 0.5) and to kept
-with the lowest and highest round's, and checks that every ingest folder is empty, Processed holds
-N, and N deliveries and N requests exist. Then it drops the database, empties Redis db 12 and removes
-Dovecot's folder, whatever happened (--keep leaves the database and the documents).
+It prints the rates over all rounds, the ratio of ingest to bare (the issue's aim: >= 0.5), to kept
+and of one reader to bare, each with its lowest and highest round's, and checks that every ingest
+folder is empty, Processed holds what was read, and as many deliveries and requests exist. Then it
+drops the database, empties Redis db 12 and removes Dovecot's folder, whatever happened (--keep
+leaves the database and the documents).
 Exit status 1 when a check fails; a missed aim is reported, not failed.
 """
 
 import argparse
 import hashlib
 import itertools
+import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -75,6 +82,9 @@ def _arguments():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000, help="messages per loop (10000)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds the loops alternate in (5)")
+    parser.add_argument(
+        "--readers", type=int, default=2, help="MAILBOX_READERS, as docker-compose.yml sets it (2)"
+    )
     parser.add_argument(
         "--seconds", type=float, default=900, help="time cap for each loop, all rounds (900)"
     )
@@ -195,15 +205,40 @@ def _row(message, keep_in: Path | None) -> list:
     ]
 
 
-def _ingest(dovecot, seconds: float, folder: str) -> tuple[int, float, str]:
+def _ingest(dovecot, seconds: float, folder: str, readers: int) -> tuple[int, float, str]:
+    """`mailbox_ingest()` as the beat task runs it: with several readers, one process each, side
+    by side (in production, the worker pool's processes), each on its share of the UIDs."""
+    from django.db import connections
+
     from detainers.mailbox import mailbox_ingest
 
+    url = dovecot.url(folder=folder)
     started = time.perf_counter()
-    summary = mailbox_ingest(url=dovecot.url(folder=folder), time_budget=seconds)
-    return summary.ingested, time.perf_counter() - started, summary.error
+    if readers == 1:
+        summary = mailbox_ingest(url=url, time_budget=seconds)
+        return summary.ingested, time.perf_counter() - started, summary.error
+    connections.close_all()  # each reader opens its own
+    with ProcessPoolExecutor(readers, mp_context=multiprocessing.get_context("fork")) as pool:
+        parts = list(pool.map(_reader, [(url, seconds, part, readers) for part in range(readers)]))
+    errors = "; ".join(error for _, error in parts if error)
+    return sum(ingested for ingested, _ in parts), time.perf_counter() - started, errors
 
 
-LOOPS = ("bare", "kept", "ingest")
+def _reader(arguments) -> tuple[int, str]:
+    from django.db import connections
+
+    from detainers.mailbox import mailbox_ingest
+
+    url, seconds, part, parts = arguments
+    try:
+        summary = mailbox_ingest(url=url, time_budget=seconds, part=part, parts=parts)
+        return summary.ingested, summary.error
+    finally:
+        connections.close_all()
+
+
+# Each loop's folder prefix; "one reader" is the reader alone (MAILBOX_READERS=1), for comparison.
+LOOPS = {"bare": "Bare", "kept": "Kept", "ingest": "Ingest", "one reader": "Single"}
 
 
 def _run(options, dovecot, media: Path) -> int:
@@ -217,8 +252,8 @@ def _run(options, dovecot, media: Path) -> int:
     sizes = [count // rounds + (r < count % rounds) for r in range(rounds)]
     print(f"appending {count} messages (one-page PDF each) for each loop ...", flush=True)
     for r, size in enumerate(sizes):
-        for loop in LOOPS:
-            _append(dovecot, f"{loop.title()}{r}", _messages(size, f"{loop}{r}"))
+        for folder in LOOPS.values():
+            _append(dovecot, f"{folder}{r}", _messages(size, f"{folder}{r}"))
     for table in ("bench_bare", "bench_kept"):
         with connection.cursor() as cursor:
             cursor.execute(
@@ -228,58 +263,66 @@ def _run(options, dovecot, media: Path) -> int:
     (media / "kept").mkdir(parents=True)
     cap = options.seconds / rounds
     done = {loop: [0, 0.0] for loop in LOOPS}  # messages, seconds
-    rates, error = [], ""
+    rates, errors = [], []
     for r in range(rounds):
         bare = _loop(dovecot, cap, folder=f"Bare{r}", table="bench_bare")
         kept = _loop(dovecot, cap, folder=f"Kept{r}", table="bench_kept", keep_in=media / "kept")
-        *ingest, error = _ingest(dovecot, cap, f"Ingest{r}")
-        rates.append([n / seconds for n, seconds in (bare, kept, ingest)])
-        for loop, (n, seconds) in zip(LOOPS, (bare, kept, ingest), strict=True):
+        *ingest, error = _ingest(dovecot, cap, f"Ingest{r}", options.readers)
+        *single, single_error = _ingest(dovecot, cap, f"Single{r}", 1)
+        measured = (bare, kept, ingest, single)
+        rates.append([n / seconds for n, seconds in measured])
+        for loop, (n, seconds) in zip(LOOPS, measured, strict=True):
             done[loop][0] += n
             done[loop][1] += seconds
-        if error:
+        errors = [problem for problem in (error, single_error) if problem]
+        if errors:
             break
     rate = {loop: n / seconds for loop, (n, seconds) in done.items()}
-    print(f"{'loop':<10}{'messages':>10}{'seconds':>10}{'msg/s':>10}   ({len(rates)} rounds)")
+    print(f"{'loop':<12}{'messages':>10}{'seconds':>10}{'msg/s':>10}   ({len(rates)} rounds)")
     for loop, (n, seconds) in done.items():
-        print(f"{loop:<10}{n:>10}{seconds:>10.1f}{rate[loop]:>10.1f}")
-    ratio = rate["ingest"] / rate["bare"]
-    bare_ratios = sorted(ingest / bare for bare, _, ingest in rates)
-    kept_ratios = sorted(ingest / kept for _, kept, ingest in rates)
-    verdict = "PASS" if ratio >= AIM else "MISS"
-    print(
-        f"ratio ingest/bare: {ratio:.2f}   rounds {bare_ratios[0]:.2f}-{bare_ratios[-1]:.2f}"
-        f"   aim >= {AIM}   {verdict}"
-    )
-    print(
-        f"ratio ingest/kept: {rate['ingest'] / rate['kept']:.2f}"
-        f"   rounds {kept_ratios[0]:.2f}-{kept_ratios[-1]:.2f}"
-        "   (kept: bare + raw bytes in a file + moved)"
-    )
-    return _check(dovecot, sizes[: len(rates)], done["ingest"][0], error)
+        label = f"ingest x{options.readers}" if loop == "ingest" else loop
+        print(f"{label:<12}{n:>10}{seconds:>10.1f}{rate[loop]:>10.1f}")
+    verdict = "PASS" if rate["ingest"] / rate["bare"] >= AIM else "MISS"
+    for loop, against, note in (
+        ("ingest", "bare", f"aim >= {AIM}   {verdict}"),
+        ("ingest", "kept", "(kept: bare + raw bytes in a file + moved)"),
+        ("one reader", "bare", "(MAILBOX_READERS=1)"),
+    ):
+        a, b = list(LOOPS).index(loop), list(LOOPS).index(against)
+        spread = sorted(round_[a] / round_[b] for round_ in rates)
+        print(
+            f"ratio {loop}/{against}: {rate[loop] / rate[against]:.2f}"
+            f"   rounds {spread[0]:.2f}-{spread[-1]:.2f}   {note}"
+        )
+    return _check(dovecot, sizes[: len(rates)], done, "; ".join(errors))
 
 
-def _check(dovecot, sizes: list[int], ingested: int, error: str) -> int:
+def _check(dovecot, sizes: list[int], done: dict, error: str) -> int:
     from imap_tools import MailBoxUnencrypted
 
     from detainers.models import Delivery, DetainerRequest
 
+    read = done["ingest"][0] + done["one reader"][0]
     with MailBoxUnencrypted("127.0.0.1", dovecot.port).login(
         dovecot.USER, dovecot.PASSWORD, initial_folder=None
     ) as box:
-        left = sum(box.folder.status(f"Ingest{r}")["MESSAGES"] for r in range(len(sizes)))
+        left = sum(
+            box.folder.status(f"{folder}{r}")["MESSAGES"]
+            for folder in ("Ingest", "Single")
+            for r in range(len(sizes))
+        )
         processed = box.folder.status("Processed")["MESSAGES"]
     deliveries, requests = Delivery.objects.count(), DetainerRequest.objects.count()
     problems = [
         f"the ingester stopped: {error}" if error else "",
-        f"{left} left in the ingest folders" if ingested == sum(sizes) and left else "",
-        f"Processed holds {processed}, not {ingested}" if processed != ingested else "",
-        f"{deliveries} deliveries, {requests} requests for {ingested}"
-        if not deliveries == requests == ingested
+        f"{left} left in the ingest folders" if read == 2 * sum(sizes) and left else "",
+        f"Processed holds {processed}, not {read}" if processed != read else "",
+        f"{deliveries} deliveries, {requests} requests for {read}"
+        if not deliveries == requests == read
         else "",
     ]
     problems = [problem for problem in problems if problem]
-    print("check: " + ("; ".join(problems) if problems else f"{ingested} deliveries, each once"))
+    print("check: " + ("; ".join(problems) if problems else f"{read} deliveries, each once"))
     return 1 if problems else 0
 
 
