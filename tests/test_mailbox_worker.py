@@ -1,6 +1,6 @@
 """The central mailbox with a real Celery worker: a chunk of emails read from Dovecot is routed by the
 worker (one task for the chunk), each attached form is read, and a detainer that was faxed before is
-linked to the fax as its duplicate."""
+linked to the fax as its duplicate; with two readers, the worker reads its share beside the beat's."""
 
 import random
 from dataclasses import replace
@@ -11,10 +11,12 @@ from email.utils import format_datetime, make_msgid
 import pytest
 from django.utils import timezone
 
+from detainers import tasks
 from detainers.demo_forms import filled_form_random, form_pdf_text_layer
-from detainers.mailbox import mailbox_ingest
-from detainers.models import Delivery, DetainerRequest, Extraction, InboxEntry
+from detainers.mailbox import mailbox_health, mailbox_ingest
+from detainers.models import Delivery, DetainerRequest, Extraction, InboxEntry, MailMessage
 
+from . import mail_corpus as corpus
 from .factories import fax_received
 from .processes import wait_for
 
@@ -64,3 +66,31 @@ def test_the_worker_routes_a_chunk_reads_its_forms_and_links_a_faxed_copy(
     copy = DetainerRequest.objects.get(delivery__in=emails, event_number=forms[0].event_number)
     wait_for(lambda: DetainerRequest.objects.get(pk=copy.pk).duplicate_of_id, 10, what="link")
     assert DetainerRequest.objects.get(pk=copy.pk).duplicate_of == faxed.requests.get()
+
+
+def test_with_two_readers_the_minutes_task_reads_one_share_and_the_worker_the_other(
+    imap, worker, settings
+):
+    """MAILBOX_READERS=2 as docker-compose.yml runs it: the beat's task reads its share here while
+    the worker reads the other at the same time, each under its own lease; all is read once."""
+    settings.MAILBOX_READERS = 2
+    worker.env["CENTRAL_MAILBOX_URL"] = imap.server.url()  # how a deployed worker knows it
+    worker.stop()
+    worker.start()
+    try:
+        imap.append(*(corpus.with_forms(f"shared-{n}") for n in range(12)))
+        own = tasks.ingest_mailbox()
+        wait_for(
+            lambda: MailMessage.objects.count() == 12 and imap.count("INBOX") == 0,
+            60,
+            what="the worker's share read and moved",
+        )
+        assert "ingest_mailbox_part" in worker.log()
+    finally:
+        del worker.env["CENTRAL_MAILBOX_URL"]
+        worker.stop()
+        worker.start()  # without the mailbox; it goes on routing and reading what was read
+    uids = list(MailMessage.objects.values_list("uid", flat=True))
+    assert own == sum(uid % 2 == 0 for uid in uids) == 6
+    assert Delivery.objects.count() == 12 and imap.count("Processed") == 12
+    assert mailbox_health().last_read_at is not None and mailbox_health().last_error == ""
