@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -49,6 +50,17 @@ def test_the_periodic_task_reads_every_share(imap, settings):
     uids = list(MailMessage.objects.values_list("uid", flat=True))
     assert own == sum(uid % 3 == 0 for uid in uids) and own in (2, 3)  # its share: UIDs 3k
     assert mailbox_health().last_read_at is not None
+
+
+@pytest.mark.imap
+@pytest.mark.django_db
+def test_the_command_reads_each_share_in_turn(imap, settings, capsys):
+    settings.MAILBOX_READERS = 2
+    imap.append(*(corpus.with_forms(f"command-{n}") for n in range(4)))
+    call_command("ingest_mailbox", "--once")
+    out = capsys.readouterr().out
+    assert "Reader 1 of 2: 2 ingested" in out and "Reader 2 of 2: 2 ingested" in out
+    assert imap.count("INBOX") == 0 and Delivery.objects.count() == 4
 
 
 @pytest.mark.imap

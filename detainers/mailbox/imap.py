@@ -164,7 +164,8 @@ def mailbox_ingest(
     try:
         box = _connect(address)
         try:
-            waiting = _read(box, address, reader, (part, parts), summary, deadline, on_message)
+            share = (part, parts)
+            waiting = _read(box, address, reader, share, summary, deadline, on_message)
         finally:
             _logout(box)
         mailbox_state_read(reader, waiting=waiting, failed=summary.failed)
@@ -207,10 +208,10 @@ def _logout(box) -> None:
 
 
 def _read(
-    box, address: MailboxAddress, reader: str, part, summary: IngestSummary, deadline, on_message
+    box, address: MailboxAddress, reader: str, share, summary: IngestSummary, deadline, on_message
 ) -> int:
-    """Handles every copy of its part of the folder (or until the deadline); returns how many
-    copies the folder still holds."""
+    """Handles every copy of its share of the folder (part, parts), or until the deadline; returns
+    how many copies the folder still holds."""
     folders = _folders_on(box)
     for folder in folders.values():
         _folder_create(box, folder)
@@ -218,8 +219,8 @@ def _read(
     uidvalidity = int(status["UIDVALIDITY"])
     box.folder.set(address.folder)
     listed = _list(box) if int(status["MESSAGES"]) else []
-    mine, parts = part
-    listed = [copy for copy in listed if copy.uid % parts == mine]
+    part, parts = share
+    listed = [copy for copy in listed if copy.uid % parts == part]
     for chunk in _chunks(listed):
         if deadline is not None and time.monotonic() > deadline:
             break

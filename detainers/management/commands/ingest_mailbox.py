@@ -40,11 +40,12 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         except ValueError as error:  # a malformed CENTRAL_MAILBOX_URL
             raise CommandError(str(error)) from None
-        reader = f"Reader {part + 1} of {parts}: " if parts > 1 else ""
-        if summary.busy:
-            self.stdout.write(f"{reader}another run is reading this mailbox; nothing done.")
-        else:
-            self.stdout.write(f"{reader}{summary.line()}; {summary.moved} moved on the server.")
+        said = (
+            "Another run is reading this mailbox; nothing done."
+            if summary.busy
+            else f"{summary.line()}; {summary.moved} moved on the server."
+        )
+        self.stdout.write(f"Reader {part + 1} of {parts}: {said}" if parts > 1 else said)
         if summary.error:
             self.stderr.write(f"The mailbox could not be read to the end: {summary.error}")
         return bool(summary.error)
