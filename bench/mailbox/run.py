@@ -210,13 +210,11 @@ def _ingest(dovecot, seconds: float, folder: str, readers: int) -> tuple[int, fl
     by side (in production, the worker pool's processes), each on its share of the UIDs."""
     from django.db import connections
 
-    from detainers.mailbox import mailbox_ingest
-
     url = dovecot.url(folder=folder)
     started = time.perf_counter()
     if readers == 1:
-        summary = mailbox_ingest(url=url, time_budget=seconds)
-        return summary.ingested, time.perf_counter() - started, summary.error
+        ingested, error = _reader((url, seconds, 0, 1))
+        return ingested, time.perf_counter() - started, error
     connections.close_all()  # each reader opens its own
     with ProcessPoolExecutor(readers, mp_context=multiprocessing.get_context("fork")) as pool:
         parts = list(pool.map(_reader, [(url, seconds, part, readers) for part in range(readers)]))
