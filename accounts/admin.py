@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .forms import UserChangeForm, UserCreationForm
-from .models import User
+from accounts.forms import UserChangeForm, UserCreationForm
+from accounts.models import User
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "user_permissions")
 ROLE_FIELDS = {

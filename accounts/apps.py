@@ -7,7 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Users and roles"
 
     def ready(self):
-        from .roles import roles_ensure
+        from accounts.roles import roles_ensure
 
         # When the last app's turn comes, every app's permissions exist (INSTALLED_APPS order).
         last = list(apps.get_app_configs())[-1]

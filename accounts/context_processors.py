@@ -1,4 +1,4 @@
-from .access import Role, roles_of
+from accounts.access import Role, roles_of
 
 
 def roles(request):

@@ -2,8 +2,8 @@
 
 from django.contrib.auth import forms as auth_forms
 
-from .access import Role
-from .models import User
+from accounts.access import Role
+from accounts.models import User
 
 
 class ClerkHasPrecinctMixin:

@@ -6,7 +6,7 @@ database that was flushed (as transactional tests do) gets them back with nothin
 
 from django.contrib.auth.models import Group, Permission
 
-from .access import Role
+from accounts.access import Role
 
 ADMIN_PERMISSIONS = {
     ("precincts", "precinct"): ["add", "change", "view"],

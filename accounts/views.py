@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from .access import roles_of
+from accounts.access import roles_of
 
 
 @login_required

@@ -8,7 +8,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("detainer_desk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# Each capability package keeps its own tasks module (docs/architecture.md).
+app.autodiscover_tasks(
+    [
+        "detainers.intake",
+        "detainers.mailbox",
+        "detainers.extraction",
+        "detainers.reconcile",
+    ]
+)
 
 
 @app.on_configure.connect

@@ -3,7 +3,7 @@
 While PostgreSQL restarts (or a connection dies mid-request) a fax gateway must be told "nothing
 was taken, send the same post again shortly", and a person the same in words. The transaction the
 view was in is rolled back by Django, so nothing is half-written, and a retried fax with the same
-`gateway_id` is taken once (detainers.intake).
+`gateway_id` is taken once (detainers.intake.services).
 
 DRF does not swallow these: its exception handler answers only its own APIException, Http404 and
 PermissionDenied, and re-raises anything else to Django, which hands it to `process_exception`.

@@ -10,7 +10,7 @@ from django.urls import include, path
 from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import health
+from config import health
 
 
 def inline_style_hashes(template_name: str) -> list[str]:

@@ -1,12 +1,13 @@
-from django.urls import include, path
+"""The app's endpoints under /api/v1/ (CONTRACT.md), each capability's own."""
 
-from . import api, stats_api
+from detainers.counting import urls as counting
+from detainers.inbox import urls as inbox
+from detainers.intake import urls as intake
+from detainers.reconcile import urls as reconcile
 
-urlpatterns = [
-    path("faxes/", api.FaxReport.as_view(), name="api-faxes"),
-    path("requests/", api.RequestList.as_view(), name="api-requests"),
-    path("requests/search/", api.RequestSearch.as_view(), name="api-requests-search"),
-    path("requests/<int:pk>/", api.RequestDetail.as_view(), name="api-request"),
-    path("stats/yearly/", stats_api.YearlyStats.as_view(), name="api-stats-yearly"),
-    path("reconciliations/", include("detainers.reconcile_api")),
-]
+urlpatterns = (
+    intake.api_urlpatterns
+    + inbox.api_urlpatterns
+    + counting.api_urlpatterns
+    + reconcile.api_urlpatterns
+)

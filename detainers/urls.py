@@ -1,37 +1,15 @@
-from django.urls import include, path
+"""The app's pages, each capability's own (its package's urls.py says who may use each view)."""
 
-from .views import extraction, inbox, intake, search
+from detainers.counting import urls as counting
+from detainers.extraction import urls as extraction
+from detainers.inbox import urls as inbox
+from detainers.intake import urls as intake
+from detainers.reconcile import urls as reconcile
 
-urlpatterns = [
-    path("intake/", intake.intake, name="intake"),
-    path("inbox/", inbox.inbox, name="inbox"),
-    path("inbox/search/", search.inbox_search, name="inbox-search"),
-    path("inbox/<int:pk>/", inbox.inbox_item, name="inbox-item"),
-    path("inbox/<int:pk>/triage/", inbox.inbox_item_triage, name="inbox-item-triage"),
-    path(
-        "inbox/<int:pk>/undo-duplicate/",
-        inbox.inbox_item_duplicate_undo,
-        name="inbox-item-duplicate-undo",
-    ),
-    path(
-        "inbox/<int:pk>/mail-retry/",
-        inbox.inbox_item_mail_retry,
-        name="inbox-item-mail-retry",
-    ),
-    path("inbox/<int:pk>/precinct/", inbox.inbox_item_precinct, name="inbox-item-precinct"),
-    path("documents/<int:pk>/", inbox.document, name="document"),
-    path("documents/<int:pk>/page/<int:n>.png", inbox.document_page, name="document-page"),
-    path(
-        "documents/<int:pk>/read-again/",
-        extraction.document_read_again,
-        name="document-read-again",
-    ),
-    path(
-        "inbox/extraction/retry/",
-        extraction.extraction_retry_failed,
-        name="extraction-retry-failed",
-    ),
-    path("dashboard/", include("detainers.urls_dashboard")),
-    path("reports/reconcile/", include("detainers.urls_reconcile")),
-    path("reports/", include("detainers.urls_reports")),
-]
+urlpatterns = (
+    intake.urlpatterns
+    + inbox.urlpatterns
+    + extraction.urlpatterns
+    + counting.urlpatterns
+    + reconcile.urlpatterns
+)

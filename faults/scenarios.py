@@ -150,7 +150,7 @@ def redis_outage(stack: Stack) -> Row:
     return row
 
 
-# Statements of detainers.routing.delivery_route, after which its transaction is still open.
+# Statements of detainers.intake.routing.delivery_route, after which its transaction is still open.
 ROUTING_STATEMENTS = (
     'UPDATE "detainers_delivery" SET "routed_at"',
     'INSERT INTO "detainers_inboxentry"',

@@ -22,9 +22,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from . import services
-from .models import FaxNumber, Precinct
-from .phone import fax_number_normalise
+from precincts import services
+from precincts.models import FaxNumber, Precinct
+from precincts.phone import fax_number_normalise
 
 ASSIGNMENT_FIELDS = ("number", "kind", "active_from", "note")
 

@@ -1,21 +1,18 @@
 """REST endpoints for precincts and fax numbers (CONTRACT.md). Each view states who may use it."""
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import Role, allow
-
-from . import selectors, services
-from .models import FaxNumber
-from .phone import fax_number_normalise
-from .serializers import (
+from precincts import selectors, services
+from precincts.models import FaxNumber
+from precincts.phone import fax_number_normalise
+from precincts.serializers import (
     FaxNumberRetireSerializer,
     FaxNumberSerializer,
     PrecinctSerializer,
@@ -59,10 +56,6 @@ class MomentFieldSchema(OpenApiSerializerFieldExtension):
         }
 
 
-def _as_api_error(error: DjangoValidationError, field: str) -> ValidationError:
-    return ValidationError({field: error.messages})
-
-
 class PrecinctList(generics.ListAPIView):
     """Who: clerks, supervisors, admins. Precincts with their numbers, past and present."""
 
@@ -78,6 +71,9 @@ class FaxNumberCreate(APIView):
     """Who: admins. Give a number to a precinct from `active_from` on."""
 
     permission_classes = [allow(Role.ADMIN)]
+    # Where a refusal goes (config/errors.py): a clash with another period is about the start.
+    refusal_field = "number"
+    refusal_fields = {"number_in_use": "active_from"}
 
     @extend_schema(
         request=FaxNumberSerializer,
@@ -87,18 +83,14 @@ class FaxNumberCreate(APIView):
         incoming = FaxNumberSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        try:
-            fax_number = services.fax_number_assign(
-                precinct=data["precinct"],
-                number=data["number"],
-                active_from=data["active_from"],
-                kind=data.get("kind", FaxNumber.Kind.STATION),
-                note=data.get("note", ""),
-                actor=request.user,
-            )
-        except DjangoValidationError as error:
-            field = "active_from" if error.code == "number_in_use" else "number"
-            raise _as_api_error(error, field) from None
+        fax_number = services.fax_number_assign(
+            precinct=data["precinct"],
+            number=data["number"],
+            active_from=data["active_from"],
+            kind=data.get("kind", FaxNumber.Kind.STATION),
+            note=data.get("note", ""),
+            actor=request.user,
+        )
         return Response(FaxNumberSerializer(fax_number).data, status=status.HTTP_201_CREATED)
 
 
@@ -106,6 +98,7 @@ class FaxNumberRetire(APIView):
     """Who: admins. End a number's period; the period and the faxes it received stay as they were."""
 
     permission_classes = [allow(Role.ADMIN)]
+    refusal_field = "active_until"
 
     @extend_schema(
         request=FaxNumberRetireSerializer,
@@ -115,14 +108,11 @@ class FaxNumberRetire(APIView):
         fax_number = get_object_or_404(FaxNumber, pk=pk)
         incoming = FaxNumberRetireSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        try:
-            fax_number = services.fax_number_retire(
-                fax_number=fax_number,
-                active_until=incoming.validated_data["active_until"],
-                actor=request.user,
-            )
-        except DjangoValidationError as error:
-            raise _as_api_error(error, "active_until") from None
+        fax_number = services.fax_number_retire(
+            fax_number=fax_number,
+            active_until=incoming.validated_data["active_until"],
+            actor=request.user,
+        )
         return Response(FaxNumberSerializer(fax_number).data)
 
 
@@ -130,6 +120,7 @@ class FaxNumberResolve(APIView):
     """Who: clerks, supervisors, admins. Which precinct owned a dialled number at a moment."""
 
     permission_classes = [allow(*STAFF)]
+    refusal_field = "number"
 
     @extend_schema(
         parameters=[ResolveQuerySerializer],
@@ -139,10 +130,7 @@ class FaxNumberResolve(APIView):
         query = ResolveQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         at = query.validated_data.get("at") or timezone.now()
-        try:
-            number = fax_number_normalise(query.validated_data["number"])
-        except DjangoValidationError as error:
-            raise _as_api_error(error, "number") from None
+        number = fax_number_normalise(query.validated_data["number"])
         owner = selectors.fax_number_owner_at(number=number, at=at)
         return Response(
             ResolveSerializer(

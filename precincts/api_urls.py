@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from precincts import api
 
 urlpatterns = [
     path("precincts/", api.PrecinctList.as_view(), name="api-precincts"),

@@ -63,7 +63,7 @@ class FaxNumber(models.Model):
 
     @property
     def display_number(self) -> str:
-        from .phone import fax_number_display
+        from precincts.phone import fax_number_display
 
         return fax_number_display(self.number)
 

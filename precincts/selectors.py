@@ -5,8 +5,8 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 
-from .models import FaxNumber, Precinct
-from .phone import fax_number_normalise
+from precincts.models import FaxNumber, Precinct
+from precincts.phone import fax_number_normalise
 
 
 def fax_number_owner_at(*, number: str, at: datetime) -> FaxNumber | None:

@@ -3,8 +3,8 @@ import re
 from django.utils import timezone
 from rest_framework import serializers
 
-from .models import FaxNumber, Precinct
-from .moments import moment_parse
+from precincts.models import FaxNumber, Precinct
+from precincts.moments import moment_parse
 
 
 class MomentField(serializers.Field):

@@ -7,8 +7,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import FaxNumber, Precinct
-from .phone import fax_number_display, fax_number_normalise
+from precincts.models import FaxNumber, Precinct
+from precincts.phone import fax_number_display, fax_number_normalise
 
 
 def _local(moment: datetime) -> str:

@@ -6,7 +6,7 @@ from django.utils import timezone
 from PIL import Image
 from pypdf import PdfWriter
 
-from detainers.intake import IncomingFile, delivery_receive
+from detainers.intake.services import IncomingFile, delivery_receive
 from detainers.models import Channel, Source
 
 

@@ -9,7 +9,7 @@ from email.utils import format_datetime
 
 from django.utils import timezone
 
-from detainers.routing import NOTICE_HEADER, notice_header_value
+from detainers.core.notice_header import NOTICE_HEADER, notice_header_value
 
 from .factories import image_bytes, pdf_bytes
 

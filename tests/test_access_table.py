@@ -8,9 +8,9 @@ anonymous as anyone without a session.
 
 import pytest
 
-from detainers.intake import IncomingFile, delivery_receive
+from detainers.intake.routing import delivery_route
+from detainers.intake.services import IncomingFile, delivery_receive
 from detainers.models import Channel, Source
-from detainers.routing import delivery_route
 
 from .conftest import local
 from .factories import fax_received, image_bytes, pdf_bytes

@@ -12,11 +12,11 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from detainers import annual
-from detainers.exports import cell_safe
+from detainers.counting import annual
+from detainers.counting.exports import cell_safe
+from detainers.counting.selectors import yearly_stats
 from detainers.models import ClosedYear, Disposition, FormType, ProbableCause
-from detainers.reports import yearly_stats
-from detainers.triage import request_triage
+from detainers.triage.services import request_triage
 from precincts.models import Precinct
 from precincts.services import fax_number_assign
 

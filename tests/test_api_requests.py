@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.pagination import PageNumberPagination
 
-from detainers.intake import IncomingFile, delivery_receive
+from detainers.intake.services import IncomingFile, delivery_receive
 from detainers.models import Channel, Delivery, DetainerRequest, Disposition, Event, Source
 
 from .factories import fax_received, pdf_bytes

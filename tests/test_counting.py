@@ -7,9 +7,9 @@ from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from detainers import triage
-from detainers.counting import CountKey, counts_check, counts_recount, counts_stored
+from detainers.counting.rule import CountKey, counts_check, counts_recount, counts_stored
 from detainers.models import CountCell, DetainerRequest, Disposition
+from detainers.triage import services as triage
 
 from .conftest import local
 from .factories import fax_received

@@ -9,11 +9,17 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from detainers import triage
-from detainers.counting import counts_check, counts_rebuild
-from detainers.intake import IncomingFile, delivery_receive
+from detainers.counting.rule import counts_check, counts_rebuild
+from detainers.counting.selectors import (
+    SILENT_AFTER,
+    USUAL_MINIMUM,
+    CountFilter,
+    dashboard,
+    line_health,
+)
+from detainers.intake.services import IncomingFile, delivery_receive
 from detainers.models import Channel, Delivery, DetainerRequest, Disposition, Source
-from detainers.reports import SILENT_AFTER, USUAL_MINIMUM, CountFilter, dashboard, line_health
+from detainers.triage import services as triage
 from precincts.models import Precinct
 from precincts.services import fax_number_assign, fax_number_retire
 
@@ -366,7 +372,7 @@ def test_all_quiet_says_so(page_as, b3):
 
 
 def test_a_chart_scales_its_longest_bar_to_the_width_and_escapes_its_text():
-    from detainers.charts import TOTAL, VALUE_ROOM, WIDTH, Figure, Row, Table, chart
+    from detainers.counting.charts import TOTAL, VALUE_ROOM, WIDTH, Figure, Row, Table, chart
 
     rows = tuple(
         Row(label, (Figure(count, "/x/?a=1&b=2"),), Figure(count, "/x/?a=1&b=2"))

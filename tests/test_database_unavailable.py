@@ -10,9 +10,9 @@ import pytest
 from django.db import InterfaceError, OperationalError
 from rest_framework.authentication import TokenAuthentication
 
-from detainers import api
+from detainers.inbox.views import items as inbox
+from detainers.intake import api
 from detainers.models import Delivery
-from detainers.views import inbox
 
 from .test_api_faxes import URL, fax_form
 

@@ -1,9 +1,9 @@
-"""Counting a document's pages (detainers.documents.page_count), which the mailbox does for every
+"""Counting a document's pages (detainers.core.documents.page_count), which the mailbox does for every
 attachment: the PDF page tree's declared total when it is sane, else the pages walked one by one."""
 
 import pytest
 
-from detainers.documents import PDF, TIFF, page_count
+from detainers.core.documents import PDF, TIFF, page_count
 
 from .factories import image_bytes, pdf_bytes
 

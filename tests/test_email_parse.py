@@ -3,7 +3,7 @@ the one that is not an email at all."""
 
 import pytest
 
-from detainers.email_parse import (
+from detainers.mailbox.parsing import (
     UnreadableMessage,
     external_id_for,
     html_to_text,
@@ -119,7 +119,7 @@ def test_only_a_signed_notice_header_is_our_own():
 
 
 def test_a_parser_failure_becomes_an_unreadable_message(monkeypatch):
-    from detainers import email_parse
+    from detainers.mailbox import parsing as email_parse
 
     def broken(*args, **kwargs):
         raise IndexError("parser bug")

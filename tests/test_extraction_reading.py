@@ -13,7 +13,7 @@ import pytest
 from PIL import Image, ImageDraw
 from pypdf import PdfWriter
 
-from detainers.demo_forms import (
+from detainers.demo.filled_forms import (
     expected_fields,
     filled_form_random,
     form_email_body,
@@ -35,7 +35,7 @@ from detainers.extraction.reading import (
     skew_angle,
     without_specks,
 )
-from detainers.triage import APPLY_CONFIDENCE
+from detainers.triage.services import APPLY_CONFIDENCE
 
 from .conftest import needs
 

@@ -8,16 +8,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from detainers import routing, triage
-from detainers.counting import counts_check
-from detainers.demo_forms import (
+from detainers.counting.rule import counts_check
+from detainers.demo.filled_forms import (
     expected_fields,
     filled_form_random,
     form_email_body,
     form_pdf_text_layer,
 )
 from detainers.extraction import services
-from detainers.intake import IncomingFile, delivery_receive
+from detainers.intake import routing
+from detainers.intake.services import IncomingFile, delivery_receive
 from detainers.models import (
     Channel,
     Delivery,
@@ -27,6 +27,7 @@ from detainers.models import (
     Extraction,
     Source,
 )
+from detainers.triage import services as triage
 
 from .factories import fax_received
 

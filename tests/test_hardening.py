@@ -21,8 +21,8 @@ from django.utils import timezone
 from accounts.access import Role
 from accounts.forms import UserCreationForm
 from accounts.throttling import client_ip
+from detainers.intake.routing import delivery_route
 from detainers.models import DetainerRequest
-from detainers.routing import delivery_route
 
 from .conftest import PASSWORD, api_client_for, needs
 from .factories import fax_received, image_bytes

@@ -33,12 +33,12 @@ from hypothesis import strategies as st
 from pypdf import PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
-from detainers.counting import COUNTED, is_counted
-from detainers.email_parse import UnreadableMessage, message_headers, message_parse
-from detainers.intake import IncomingFile, delivery_receive
+from detainers.counting.rule import COUNTED, is_counted
+from detainers.intake.routing import delivery_route
+from detainers.intake.services import IncomingFile, delivery_receive
+from detainers.mailbox.parsing import UnreadableMessage, message_headers, message_parse
 from detainers.models import Channel, Delivery, DetainerRequest, Disposition, Document, Source
-from detainers.routing import delivery_route
-from detainers.triage import request_triage
+from detainers.triage.services import request_triage
 from precincts.models import FaxNumber
 from precincts.phone import fax_number_normalise
 
@@ -527,7 +527,7 @@ def formula_guards() -> list:
     """The functions the CSV exports run every cell through, where those exports exist yet."""
     guards = []
     for module_name, name in (
-        ("detainers.exports", "cell_safe"),
+        ("detainers.counting.exports", "cell_safe"),
         ("detainers.reconcile.selectors", "csv_safe"),
     ):
         try:
@@ -548,7 +548,7 @@ def test_no_csv_cell_can_start_a_formula(guard, value):
 
 
 def test_the_yearly_requests_csv_writes_a_formula_as_text():
-    exports = pytest.importorskip("detainers.exports")
+    exports = pytest.importorskip("detainers.counting.exports")
     response = exports.requests_csv(2024, [(FORMULAS[0], "2024-03-15", "I-247A", "")])
     rows = list(csv.reader(io.StringIO(response.content.decode())))
 

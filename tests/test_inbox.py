@@ -8,10 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from detainers.intake import IncomingFile, delivery_receive
+from detainers.intake.routing import delivery_route
+from detainers.intake.services import IncomingFile, delivery_receive
 from detainers.models import Channel, DetainerRequest, Disposition, Event, Source
-from detainers.routing import delivery_route
-from detainers.triage import request_triage
+from detainers.triage.services import request_triage
 from precincts.services import fax_number_retire
 
 from .factories import fax_received, image_bytes, pdf_bytes

@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from detainers.intake import IncomingFile, delivery_receive
+from detainers.intake.routing import delivery_route
+from detainers.intake.services import IncomingFile, delivery_receive
 from detainers.mailbox import Origin, message_ingest
 from detainers.models import Channel, DetainerRequest, Event, MailboxState, Source
-from detainers.routing import delivery_route
 
 from . import mail_corpus as corpus
 from .factories import fax_received, image_bytes

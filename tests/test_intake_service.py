@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from detainers.intake import (
+from detainers.intake.services import (
     IncomingFile,
     deliveries_receive,
     delivery_receive,
@@ -256,7 +256,7 @@ def test_when_the_commit_itself_fails_the_files_are_kept(settings, monkeypatch, 
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(transaction.get_connection(), "commit", connection_lost)
-    with caplog.at_level(logging.WARNING, logger="detainers.intake"):
+    with caplog.at_level(logging.WARNING, logger="detainers.intake.services"):
         with pytest.raises(OperationalError):
             fax_received(gateway_id="unknown-outcome")
     assert len(stored_files(settings)) == 1

@@ -6,8 +6,7 @@ from django.core.management.base import CommandError
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from detainers import tasks
-from detainers.mailbox import mailbox_health
+from detainers.mailbox import mailbox_health, tasks
 from detainers.models import MailboxState
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,8 @@ folders are checked on the server itself."""
 import pytest
 from django.core.management import call_command
 
-from detainers import tasks
 from detainers.mailbox import imap as imap_module
-from detainers.mailbox import mailbox_health, mailbox_ingest, mailbox_retry_quarantined
+from detainers.mailbox import mailbox_health, mailbox_ingest, mailbox_retry_quarantined, tasks
 from detainers.models import Delivery, DetainerRequest, Document, MailboxState, MailMessage
 
 from . import mail_corpus as corpus

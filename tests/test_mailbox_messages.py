@@ -9,7 +9,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from detainers import routing
+from detainers.intake import routing
 from detainers.mailbox import (
     Origin,
     mailbox_health,
@@ -348,7 +348,7 @@ def test_a_chunk_refused_after_its_files_were_written_leaves_none_behind(setting
 def test_a_chunk_enqueues_one_routing_task_after_the_commit(
     monkeypatch, django_capture_on_commit_callbacks
 ):
-    from detainers import tasks
+    from detainers.intake import tasks
 
     sent = []
     monkeypatch.setattr(
@@ -362,7 +362,7 @@ def test_a_chunk_enqueues_one_routing_task_after_the_commit(
 def test_the_batch_routing_task_routes_each_and_hands_a_failure_to_its_own_task(
     monkeypatch, mailoutbox
 ):
-    from detainers import tasks
+    from detainers.intake import tasks
 
     ids = [ingest(corpus.with_forms(f"route-{n}"), uid=n + 1).delivery_id for n in range(3)]
     real = routing.delivery_send_notice

@@ -10,8 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from detainers import tasks
-from detainers.mailbox import mailbox_address_parse, mailbox_health, mailbox_ingest
+from detainers.mailbox import mailbox_address_parse, mailbox_health, mailbox_ingest, tasks
 from detainers.mailbox.health import reader_key
 from detainers.models import Delivery, MailboxState, MailMessage
 

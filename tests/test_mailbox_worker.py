@@ -11,9 +11,8 @@ from email.utils import format_datetime, make_msgid
 import pytest
 from django.utils import timezone
 
-from detainers import tasks
-from detainers.demo_forms import filled_form_random, form_pdf_text_layer
-from detainers.mailbox import mailbox_health, mailbox_ingest
+from detainers.demo.filled_forms import filled_form_random, form_pdf_text_layer
+from detainers.mailbox import mailbox_health, mailbox_ingest, tasks
 from detainers.models import Delivery, DetainerRequest, Extraction, InboxEntry, MailMessage
 
 from . import mail_corpus as corpus

@@ -196,9 +196,13 @@ def test_a_whole_journey_logs_no_personal_data(journey, b3, caplog, settings):
     # Two server errors after the request (and the subject's name) was loaded.
     journey.pages.raise_request_exception = False
     journey.api.raise_request_exception = False
-    with mock.patch("detainers.views.inbox._item_page", side_effect=RuntimeError("page broke")):
+    with mock.patch(
+        "detainers.inbox.views.items._item_page", side_effect=RuntimeError("page broke")
+    ):
         page_error = journey(journey.pages.get(reverse("inbox-item", args=[item_id])))
-    with mock.patch("detainers.api.RequestDetail._answer", side_effect=RuntimeError("api broke")):
+    with mock.patch(
+        "detainers.inbox.api.RequestDetail._answer", side_effect=RuntimeError("api broke")
+    ):
         api_error = journey(journey.api.get(f"/api/v1/requests/{item_id}/"))
 
     assert page_error.status_code == 500 and api_error.status_code == 500

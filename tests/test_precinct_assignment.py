@@ -1,4 +1,4 @@
-"""Putting a delivery in a precinct (detainers.assignment): the event, the counts, the page, access."""
+"""Putting a delivery in a precinct (detainers.triage.assignment): the event, the counts, the page, access."""
 
 import threading
 
@@ -8,12 +8,12 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.urls import reverse
 
-from detainers.assignment import delivery_assign_precinct
-from detainers.counting import counts_check
-from detainers.intake import IncomingFile, delivery_receive
+from detainers.counting.rule import counts_check
+from detainers.intake.routing import delivery_route
+from detainers.intake.services import IncomingFile, delivery_receive
 from detainers.models import Channel, CountCell, DetainerRequest, Disposition, Event, Source
-from detainers.routing import delivery_route
-from detainers.triage import request_triage
+from detainers.triage.assignment import delivery_assign_precinct
+from detainers.triage.services import request_triage
 from precincts.models import Precinct
 
 from .conftest import local

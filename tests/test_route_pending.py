@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from detainers import routing
+from detainers.intake import routing
 from detainers.models import Delivery, InboxEntry
 
 from .factories import fax_received

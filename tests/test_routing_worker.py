@@ -5,9 +5,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.utils import timezone
 
-from detainers import routing
+from detainers.intake import routing
+from detainers.intake.tasks import route_delivery, sweep_unrouted
 from detainers.models import Delivery, Event, InboxEntry
-from detainers.tasks import route_delivery, sweep_unrouted
 
 from .conftest import api_client_for
 from .factories import fax_received, pdf_bytes

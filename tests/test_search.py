@@ -12,11 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from detainers import search
+from detainers.inbox import search
+from detainers.inbox.search import requests_search
+from detainers.intake.routing import delivery_route
 from detainers.models import DetainerRequest, Extraction
-from detainers.routing import delivery_route
-from detainers.search import requests_search
-from detainers.triage import request_triage
+from detainers.triage.services import request_triage
 
 from .factories import fax_received
 

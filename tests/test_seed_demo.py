@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 from accounts.access import Role, roles_of
 from accounts.models import User
-from detainers.counting import counts_check
+from detainers.counting.rule import counts_check
 from detainers.models import Delivery, DetainerRequest, Extraction
 from precincts.models import FaxNumber, Precinct
 

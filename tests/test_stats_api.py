@@ -2,8 +2,8 @@
 
 import pytest
 
-from detainers import triage
 from detainers.models import Disposition
+from detainers.triage import services as triage
 
 from .conftest import local
 from .factories import fax_received

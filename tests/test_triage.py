@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from detainers.intake.routing import delivery_route
 from detainers.models import DetainerRequest, Disposition, Event
-from detainers.routing import delivery_route
-from detainers.triage import request_duplicate_undo, request_triage
+from detainers.triage.services import request_duplicate_undo, request_triage
 
 from .factories import fax_received
 

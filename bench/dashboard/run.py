@@ -310,7 +310,7 @@ def load_requests(scene: Scene, first: int, count: int) -> float:
 
 def bare_sql() -> str:
     """Counted requests per local year of receipt, straight from the requests (the rule of
-    detainers.counting, written out)."""
+    detainers.counting.rule, written out)."""
     from django.conf import settings
 
     return (
@@ -337,9 +337,9 @@ def measure(label: str, rows: int, load_s: float, args) -> dict:
     from django.test import Client
 
     from accounts.models import User
-    from detainers.counting import counts_rebuild
+    from detainers.counting.rule import counts_rebuild
+    from detainers.counting.selectors import line_health, yearly_stats
     from detainers.models import CountCell
-    from detainers.reports import line_health, yearly_stats
 
     say(f"  {label}: rebuilding the summary (counts_rebuild)")
     started = time.perf_counter()

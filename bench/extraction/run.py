@@ -49,7 +49,7 @@ def main() -> int:
     import django
 
     django.setup()
-    from detainers import demo_forms
+    from detainers.demo import filled_forms as demo_forms
 
     rng = random.Random(options.seed)
     forms = [demo_forms.filled_form_random(rng) for _ in range(options.forms)]
@@ -75,7 +75,7 @@ def _arguments():
 
 
 def _documents(form, rng: random.Random, std_fax_rng: random.Random) -> dict[str, bytes]:
-    from detainers import demo_forms
+    from detainers.demo import filled_forms as demo_forms
 
     return {
         "text PDF": demo_forms.form_pdf_text_layer(form),
@@ -87,10 +87,10 @@ def _documents(form, rng: random.Random, std_fax_rng: random.Random) -> dict[str
 
 
 def _measure(forms, rng: random.Random, *, std_fax_rng: random.Random) -> dict:
-    from detainers.demo_forms import expected_fields
+    from detainers.demo.filled_forms import expected_fields
     from detainers.extraction.fields import form_fields
     from detainers.extraction.reading import document_text
-    from detainers.triage import APPLY_CONFIDENCE
+    from detainers.triage.services import APPLY_CONFIDENCE
 
     right = defaultdict(lambda: defaultdict(int))  # kind -> field -> exact
     total = defaultdict(lambda: defaultdict(int))
@@ -142,8 +142,8 @@ def _baseline(forms, rng: random.Random) -> dict:
     import pytesseract
     from PIL import Image, ImageSequence
 
-    from detainers.demo_forms import expected_fields, form_fax_tiff
-    from detainers.triage import a_number_normalise
+    from detainers.core.identifiers import a_number_normalise
+    from detainers.demo.filled_forms import expected_fields, form_fax_tiff
 
     right = total = 0
     seconds = []
@@ -251,7 +251,7 @@ def _steps(forms, rng: random.Random) -> None:
     """Fax fields exact and seconds per page with each preprocessing step switched off in turn."""
     from PIL import Image, ImageSequence
 
-    from detainers.demo_forms import expected_fields, form_fax_tiff
+    from detainers.demo.filled_forms import expected_fields, form_fax_tiff
     from detainers.extraction.fields import form_fields
     from detainers.extraction.reading import DocumentText, ocr_lines
 

@@ -23,9 +23,8 @@ from difflib import SequenceMatcher, get_close_matches
 
 from django.core.exceptions import ValidationError
 
-from detainers.triage import a_number_normalise, identifier_normalise
-
-from .reading import DocumentText, Line, Word
+from detainers.core.identifiers import a_number_normalise, identifier_normalise
+from detainers.extraction.reading import DocumentText, Line, Word
 
 CORRECTION_FACTOR = 0.85
 LABEL_SIMILARITY = 0.8

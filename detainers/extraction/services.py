@@ -2,7 +2,7 @@
 
 Routing makes the extractions (`extractions_create`, in its own transaction) and a task on the
 `extraction` queue reads each (`document_extract`), so reading never slows intake. What the form says
-fills the requests' empty fields through detainers.triage. A reading that fails for a reason a person
+fills the requests' empty fields through detainers.triage.services. A reading that fails for a reason a person
 can act on is recorded as failed with that reason and can be retried from the inbox; any other error
 is retried by the task, and recorded as failed (with an id to quote) after MAX_ATTEMPTS.
 """
@@ -17,13 +17,14 @@ from django.db import transaction
 from django.db.models import Count, F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from ..audit import event_record
-from ..documents import JPEG, PDF, PNG, TIFF
-from ..email_parse import TEXT
-from ..models import Delivery, DetainerRequest, Document, Extraction
-from ..triage import request_fields_extracted
-from .fields import FieldReading, form_fields
-from .reading import ReadingError, document_text
+from detainers.core.audit import event_record
+from detainers.core.documents import JPEG, PDF, PNG, TEXT, TIFF
+from detainers.core.enqueue import task_enqueue
+from detainers.extraction.fields import FieldReading, form_fields
+from detainers.extraction.reading import ReadingError, document_text
+from detainers.extraction.tasks import extract_document as extract_document_task
+from detainers.models import Delivery, DetainerRequest, Document, Extraction
+from detainers.triage.services import request_fields_extracted
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +52,11 @@ def extractions_create(*, delivery: Delivery) -> list[int]:
 
 
 def extractions_enqueue(extraction_ids: list[int]) -> None:
-    from ..tasks import extract_document
-
     for extraction_id in extraction_ids:
-        try:
-            extract_document.apply_async((extraction_id,), retry=False)
-        except Exception:  # noqa: BLE001 - the broker is down; the sweep enqueues it later
-            logger.warning("extraction %s not enqueued (broker unavailable)", extraction_id)
-            return
+        if not task_enqueue(
+            extract_document_task, extraction_id, what=f"extraction {extraction_id}"
+        ):
+            return  # the broker is down: the sweep enqueues the rest later
 
 
 def document_extract(*, extraction_id: int) -> bool:

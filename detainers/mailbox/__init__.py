@@ -12,9 +12,14 @@ or `Quarantine`. A crash between the two leaves the copy in the folder; the next
 (MAILBOX_READERS) each take the copies whose UID leaves their remainder, under leases of their own.
 """
 
-from .health import MailboxHealth, mailbox_health
-from .imap import MailboxAddress, MailboxNotConfigured, mailbox_address_parse, mailbox_ingest
-from .messages import (
+from detainers.mailbox.health import MailboxHealth, mailbox_health
+from detainers.mailbox.imap import (
+    MailboxAddress,
+    MailboxNotConfigured,
+    mailbox_address_parse,
+    mailbox_ingest,
+)
+from detainers.mailbox.messages import (
     IngestSummary,
     Origin,
     mailbox_retry_quarantined,

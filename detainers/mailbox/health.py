@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ..models import Delivery, MailboxState, Source
+from detainers.models import Delivery, MailboxState, Source
 
 # Longer than a run takes between two renewals (one chunk); a crashed run's lease lapses after it.
 LEASE = timedelta(minutes=10)
@@ -41,7 +41,7 @@ class MailboxHealth:
 
 def mailbox_health() -> MailboxHealth:
     """Selector for the inbox's partial (templates/detainers/_mailbox_health.html). Two queries."""
-    from .imap import mailbox_address_parse
+    from detainers.mailbox.imap import mailbox_address_parse
 
     quarantined = (
         Delivery.objects.filter(source=Source.MAILBOX).exclude(quarantine_reason="").count()

@@ -28,15 +28,15 @@ from imap_tools import MailBox, MailBoxUnencrypted
 from imap_tools import MailMessage as ImapMessage
 from imap_tools.imap_utf7 import utf7_decode
 
-from ..models import MailMessage
-from .health import (
+from detainers.mailbox.health import (
     mailbox_state_claim,
     mailbox_state_failed,
     mailbox_state_read,
     mailbox_state_release,
     reader_key,
 )
-from .messages import IngestSummary, Origin, message_ingest, messages_ingest
+from detainers.mailbox.messages import IngestSummary, Origin, message_ingest, messages_ingest
+from detainers.models import MailMessage
 
 logger = logging.getLogger(__name__)
 

@@ -15,10 +15,18 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ..audit import event_record
-from ..counting import counts_add
-from ..email_parse import (
-    TEXT,
+from detainers.core.audit import event_record
+from detainers.core.documents import TEXT
+from detainers.counting.rule import counts_add
+from detainers.intake.services import (
+    IncomingFile,
+    deliveries_receive,
+    delivery_receive,
+    document_store,
+    file_check,
+    intake_transaction,
+)
+from detainers.mailbox.parsing import (
     MessageHeaders,
     ParsedMessage,
     UnreadableMessage,
@@ -27,15 +35,7 @@ from ..email_parse import (
     message_headers,
     message_parse,
 )
-from ..intake import (
-    IncomingFile,
-    deliveries_receive,
-    delivery_receive,
-    document_store,
-    file_check,
-    intake_transaction,
-)
-from ..models import Channel, Delivery, DetainerRequest, Document, MailMessage, Source
+from detainers.models import Channel, Delivery, DetainerRequest, Document, MailMessage, Source
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from functools import cache
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from ..triage import a_number_normalise, identifier_normalise
+from detainers.core.identifiers import a_number_normalise, identifier_normalise
 
 DELIMITERS = (",", ";", "\t", "|")
 PREVIEW_ROWS = 10

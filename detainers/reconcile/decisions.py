@@ -7,11 +7,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ..audit import event_record
-from ..models import Reconciliation, ReconciliationRow
-from ..reports import counted_requests
-from .matching import Outcome
-from .services import delivery_line, local_year_start, precinct_guide, result_row
+from detainers.core.audit import event_record
+from detainers.core.years import local_year_bounds
+from detainers.counting.selectors import counted_requests
+from detainers.models import Reconciliation, ReconciliationRow
+from detainers.reconcile.matching import Outcome
+from detainers.reconcile.services import delivery_line, precinct_guide, result_row
 
 Status = Reconciliation.Status
 Result = ReconciliationRow.Result
@@ -117,7 +118,7 @@ def _ours_only_if_free(reconciliation: Reconciliation, request_ids: list[int]) -
     )
     for candidate_rows in rows.filter(result=Result.AMBIGUOUS).values_list("candidates", flat=True):
         held.update(c["request"] for c in candidate_rows)
-    start, end = local_year_start(reconciliation.year), local_year_start(reconciliation.year + 1)
+    start, end = local_year_bounds(reconciliation.year)
     free = counted_requests().filter(pk__in=set(request_ids) - held)
     free = free.filter(delivery__received_at__gte=start, delivery__received_at__lt=end)
     for request in free.select_related("delivery__fax_number"):

@@ -1,11 +1,12 @@
 """The reconciliation pages' forms. They check what a person typed; the services decide the rest."""
 
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 
-from ..models import Reconciliation
-from .agency_csv import FIELDS, PERSON_FACTS
+from detainers.core.documents import size_check
+from detainers.models import Reconciliation
+from detainers.reconcile.agency_csv import FIELDS, PERSON_FACTS
+from detainers.reconcile.services import TOO_LARGE_ADVICE
 
 
 class UploadForm(forms.Form):
@@ -28,12 +29,7 @@ class UploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        limit = settings.MAX_DOCUMENT_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(
-                f"The file is {upload.size / 1_048_576:.1f} MB; the limit is "
-                f"{limit / 1_048_576:.0f} MB. Upload one year's rows only."
-            )
+        size_check(upload.size, advice=TOO_LARGE_ADVICE)
         return upload
 
 

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from .agency_csv import AgencyRow
+from detainers.reconcile.agency_csv import AgencyRow
 
 DATE_WINDOW_DAYS = 3
 DATE_POINTS = {0: 30, 1: 25, 2: 20, 3: 15}

@@ -9,16 +9,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.access import Role, has_role
+from detainers.models import DetainerRequest, Reconciliation, ReconciliationRow
+from detainers.reconcile.agency_csv import FIELDS
 from precincts.phone import fax_number_display
-
-from ..models import DetainerRequest, Reconciliation, ReconciliationRow
-from .agency_csv import FIELDS
 
 Result = ReconciliationRow.Result
 AGENCY = "agency"  # every agency row: matched, by fallback, agency only, ambiguous
@@ -34,11 +31,11 @@ FIGURES = {
 NONE = "none"  # no precinct, or no fax line, in a filter
 
 
-def reconciliation_for_user(*, user, pk: int) -> Reconciliation:
+def reconciliation_for_user(*, user, pk: int) -> Reconciliation | None:
     """Supervisors see every reconciliation (department-wide figures); nobody else sees any."""
     if not has_role(user, Role.SUPERVISOR):
-        raise PermissionDenied
-    return get_object_or_404(Reconciliation.objects.select_related("created_by"), pk=pk)
+        return None
+    return Reconciliation.objects.select_related("created_by").filter(pk=pk).first()
 
 
 def reconciliations_recent(*, limit: int = 20) -> QuerySet[Reconciliation]:

@@ -5,7 +5,7 @@ the results are in detainers.reconcile.decisions."""
 import hashlib
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,12 +14,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from precincts.models import FaxNumber, Precinct
-
-from ..models import Channel, Reconciliation, ReconciliationRow
-from ..reports import CountFilter, counted_requests
-from ..triage import identifier_normalise
-from .agency_csv import (
+from detainers.core.documents import size_check
+from detainers.core.enqueue import task_enqueue_after_commit
+from detainers.core.identifiers import identifier_normalise
+from detainers.core.years import local_year_bounds
+from detainers.counting.selectors import CountFilter, counted_requests
+from detainers.models import Channel, Reconciliation, ReconciliationRow
+from detainers.reconcile.agency_csv import (
     AgencyFile,
     a_number_read,
     agency_file_read,
@@ -29,7 +30,16 @@ from .agency_csv import (
     gender_normalise,
     mapping_missing,
 )
-from .matching import DATE_WINDOW_DAYS, FaxLine, Matcher, OurRequest, Outcome, PrecinctGuide
+from detainers.reconcile.matching import (
+    DATE_WINDOW_DAYS,
+    FaxLine,
+    Matcher,
+    OurRequest,
+    Outcome,
+    PrecinctGuide,
+)
+from detainers.reconcile.tasks import reconcile_run as reconcile_run_task
+from precincts.models import FaxNumber, Precinct
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +57,8 @@ class ColumnsMissing(ValidationError):
 
     def __init__(self, missing: list[str], found: list[str]):
         self.missing, self.found = missing, found
+        # Added to the API's 400 body (config/errors.py), so a script can say what to rename.
+        self.details = {"missing_columns": missing, "columns_found": found}
         super().__init__(
             "The file has no column for "
             + "; nor for ".join(missing)
@@ -55,6 +67,8 @@ class ColumnsMissing(ValidationError):
             + "."
         )
 
+
+TOO_LARGE_ADVICE = "Upload one year's rows only."
 
 # --- Upload and columns -----------------------------------------------------------------------------
 
@@ -72,12 +86,7 @@ def reconciliation_upload(
     `mapping`) for a person to choose them, unless `automatic_only`, which refuses it instead
     (ColumnsMissing). A file that cannot be read is refused before anything is saved."""
     _year_check(year)
-    limit = settings.MAX_DOCUMENT_BYTES
-    if len(content) > limit:
-        raise ValidationError(
-            f"The file is {len(content) / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB. "
-            "Upload one year's rows only."
-        )
+    size_check(len(content), advice=TOO_LARGE_ADVICE)
     agency_file = agency_file_read(content)
     mapping = columns_guess(agency_file.columns)
     missing = mapping_missing(mapping)
@@ -159,17 +168,11 @@ def reconciliation_restart(*, reconciliation_id: int) -> Reconciliation:
 
 
 def _enqueue_if_large(reconciliation: Reconciliation) -> None:
+    # If the broker is down, the page offers to start it again.
     if reconciliation.rows_total > RECONCILE_INLINE_ROWS:
-        transaction.on_commit(lambda: _enqueue(reconciliation.pk))
-
-
-def _enqueue(reconciliation_id: int) -> None:
-    from ..tasks import reconcile_run
-
-    try:
-        reconcile_run.apply_async((reconciliation_id,), retry=True, retry_policy={"max_retries": 1})
-    except Exception:  # noqa: BLE001 - the broker is down: the page offers to start it again
-        logger.warning("reconciliation %s not enqueued (broker unavailable)", reconciliation_id)
+        task_enqueue_after_commit(
+            reconcile_run_task, reconciliation.pk, what=f"reconciliation {reconciliation.pk}"
+        )
 
 
 def _run_if_small(reconciliation: Reconciliation) -> None:
@@ -306,15 +309,11 @@ def result_row(reconciliation_id: int, outcome: Outcome) -> ReconciliationRow:
     )
 
 
-def local_year_start(year: int) -> datetime:
-    return timezone.make_aware(datetime(year, 1, 1), timezone.get_default_timezone())
-
-
 def our_requests(*, year: int) -> list[OurRequest]:
     """Our counted requests of the local year, and those of the few days around it (candidates for
     an agency date near the edge, never "ours only"): one query."""
     margin = timedelta(days=DATE_WINDOW_DAYS + 1)
-    start, end = local_year_start(year), local_year_start(year + 1)
+    start, end = local_year_bounds(year)
     requests = counted_requests(counts=CountFilter(year_from=year - 1, year_to=year + 1)).filter(
         delivery__received_at__gte=start - margin, delivery__received_at__lt=end + margin
     )

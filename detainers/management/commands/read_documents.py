@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from detainers.extraction import services
+from detainers.extraction.tasks import sweep_extractions
 from detainers.models import Extraction
-from detainers.tasks import sweep_extractions
 
 
 class Command(BaseCommand):

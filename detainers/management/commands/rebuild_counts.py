@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from detainers.counting import counts_check, counts_rebuild
+from detainers.counting.rule import counts_check, counts_rebuild
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from detainers import routing
-from detainers.tasks import sweep_unrouted
+from detainers.intake import routing
+from detainers.intake.tasks import sweep_unrouted
 
 
 class Command(BaseCommand):

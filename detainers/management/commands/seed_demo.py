@@ -12,10 +12,12 @@ from django.utils import timezone
 
 from accounts.access import Role
 from accounts.models import User
-from detainers import demo_forms, routing, triage
-from detainers.documents import FAX_TYPES
-from detainers.intake import IncomingFile, delivery_receive
+from detainers.core.documents import FAX_TYPES
+from detainers.demo import filled_forms as demo_forms
+from detainers.intake import routing
+from detainers.intake.services import IncomingFile, delivery_receive
 from detainers.models import Channel, Source
+from detainers.triage import services as triage
 from precincts.models import FaxNumber, Precinct
 from precincts.services import fax_number_assign, fax_number_retire
 
@@ -111,7 +113,7 @@ class Command(BaseCommand):
     def _samples(self):
         """A year of invented requests through the real intake, routing, reading and triage services.
 
-        Each carries an invented filled-in form (detainers.demo_forms). Two in three are reviewed
+        Each carries an invented filled-in form (detainers.demo.filled_forms). Two in three are reviewed
         here; the others are left for the reading, which fills them in after the commit (with tasks
         in-process, at the end of this command). Every twentieth is the sample before it emailed
         again, which the reading links as its duplicate."""

@@ -1,0 +1,170 @@
+"""REST endpoints for detainer requests (CONTRACT.md). Each view states who may use it.
+
+The views parse input, call the triage service, and serialize what it returns; every read
+goes through the selectors, which scope it to what the user may see.
+"""
+
+from django.db.models import QuerySet, prefetch_related_objects
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics
+from rest_framework.parsers import JSONParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.access import Role, allow, has_role
+from config.errors import found_or_404
+from detainers.core.api import NOT_ALLOWED, DetailSerializer, field_errors_response
+from detainers.inbox import search, selectors
+from detainers.inbox.serializers import (
+    DetainerRequestSerializer,
+    RequestFilterSerializer,
+    RequestSearchResultsSerializer,
+    RequestSearchSerializer,
+    RequestSummarySerializer,
+    RequestTriageSerializer,
+)
+from detainers.models import DetainerRequest
+from detainers.triage import selectors as visibility
+from detainers.triage import services as triage
+
+READERS = (Role.SUPERVISOR, Role.CLERK, Role.GATEWAY)
+
+
+NOT_FOUND = OpenApiResponse(
+    DetailSerializer, description="No such request, or not one this account may see."
+)
+NO_PAGE = OpenApiResponse(DetailSerializer, description="No such page.")
+
+
+def _sees_subjects(user) -> bool:
+    return has_role(user, Role.SUPERVISOR, Role.CLERK)
+
+
+def _with_details(requests: QuerySet[DetainerRequest]) -> QuerySet[DetainerRequest]:
+    """Everything the representation reads, in a fixed number of queries however many rows."""
+    return requests.select_related("delivery__precinct", "reviewed_by").prefetch_related(
+        "delivery__documents"
+    )
+
+
+class RequestList(generics.ListAPIView):
+    """Who: supervisors (all), clerks (their precinct's), the fax gateway (what it reported).
+
+    Ordered by id, so a script paging through does not skip items logged meanwhile."""
+
+    permission_classes = [allow(*READERS)]
+
+    def get_serializer_class(self):
+        return (
+            DetainerRequestSerializer
+            if _sees_subjects(self.request.user)
+            else RequestSummarySerializer
+        )
+
+    def get_queryset(self):
+        query = RequestFilterSerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        requests = visibility.requests_visible_to(self.request.user)
+        return _with_details(
+            selectors.requests_matching(requests, **query.validated_data)
+        ).order_by("pk")
+
+    @extend_schema(
+        parameters=[RequestFilterSerializer],
+        responses={
+            200: OpenApiResponse(DetainerRequestSerializer, description="A page of requests."),
+            400: field_errors_response({"year": ["A valid integer is required."]}),
+            403: NOT_ALLOWED,
+            404: NO_PAGE,
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class RequestDetail(APIView):
+    """Who: reading as for the list; triage (PATCH) by supervisors only."""
+
+    permission_classes = [allow(*READERS)]
+    triage_permission_classes = [allow(Role.SUPERVISOR)]
+    parser_classes = [JSONParser]
+
+    def get_permissions(self):
+        # Roles first, scope second: a clerk's PATCH is 403 whatever the id, never a 404 that
+        # would tell which ids exist.
+        if self.request.method == "PATCH":
+            return [permission() for permission in self.triage_permission_classes]
+        return super().get_permissions()
+
+    def _answer(self, request, item: DetainerRequest) -> Response:
+        shape = (
+            DetainerRequestSerializer if _sees_subjects(request.user) else RequestSummarySerializer
+        )
+        return Response(shape(item, context={"request": request}).data)
+
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(DetainerRequestSerializer, description="The request."),
+            403: NOT_ALLOWED,
+            404: NOT_FOUND,
+        }
+    )
+    def get(self, request, pk: int):
+        return self._answer(
+            request, found_or_404(visibility.request_for_user(user=request.user, pk=pk), "request")
+        )
+
+    @extend_schema(
+        request=RequestTriageSerializer,
+        responses={
+            200: OpenApiResponse(DetainerRequestSerializer, description="The request, triaged."),
+            400: field_errors_response({"a_number": ["An A-number has 7 to 9 digits."]}),
+            403: NOT_ALLOWED,
+            404: NOT_FOUND,
+        },
+    )
+    def patch(self, request, pk: int):
+        item = found_or_404(visibility.request_for_user(user=request.user, pk=pk), "request")
+        changes = RequestTriageSerializer(data=request.data)
+        changes.is_valid(raise_exception=True)
+        triage.request_triage(
+            request_id=item.pk, actor=request.user, changes=changes.validated_data
+        )
+        # Read again through the scope: triage may also have linked duplicates.
+        return self._answer(
+            request, found_or_404(visibility.request_for_user(user=request.user, pk=pk), "request")
+        )
+
+
+class RequestSearch(APIView):
+    """Who: as the request list, and scoped the same way. A POST, though it changes nothing: the
+    query is often a person's name, and a URL is written to logs. The query is never logged.
+
+    The fax gateway's account finds only by receipt number: it may not read names, identifiers or
+    documents, so matching them would tell it what it may not read."""
+
+    permission_classes = [allow(*READERS)]
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=RequestSearchSerializer,
+        responses={
+            200: OpenApiResponse(
+                RequestSearchResultsSerializer,
+                description=f"The matching requests, at most {search.RESULTS_MAX}.",
+            ),
+            400: field_errors_response({"q": [search.QUERY_LENGTH_MESSAGE]}),
+            403: NOT_ALLOWED,
+        },
+    )
+    def post(self, request):
+        incoming = RequestSearchSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        found = search.requests_search(user=request.user, query=incoming.validated_data["q"])
+        # What the representation reads, in a fixed number of queries however many rows.
+        prefetch_related_objects(found.requests, "delivery__documents", "reviewed_by")
+        shape = (
+            DetainerRequestSerializer if _sees_subjects(request.user) else RequestSummarySerializer
+        )
+        results = shape(found.requests, many=True, context={"request": request}).data
+        return Response({"results": results, "truncated": found.truncated})

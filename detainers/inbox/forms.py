@@ -1,0 +1,256 @@
+"""Forms of the central inbox: the filter above the list, the triage form of one request and the
+form that puts its delivery in a precinct.
+
+The triage form only parses what a browser sends; the rules (normalised A-numbers, duplicate links,
+dates not in the future) live in detainers.triage.services, whose errors the form shows next to their fields.
+"""
+
+from dataclasses import dataclass
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from config.errors import form_error_add
+from detainers.extraction.services import extraction_suggestions
+from detainers.models import (
+    Channel,
+    Delivery,
+    DetainerRequest,
+    Disposition,
+    FormType,
+    ProbableCause,
+)
+from detainers.triage.assignment import REASON_MAX, delivery_assign_precinct
+from detainers.triage.services import APPLY_CONFIDENCE, request_triage
+from precincts.models import Precinct
+
+NO_PRECINCT = "none"
+TRIAGE_FORM_FIELDS = (
+    "form_type",
+    "form_date",
+    "subject_id",
+    "event_number",
+    "a_number",
+    "subject_name",
+    "date_of_birth",
+    "citizenship",
+    "sex",
+    "probable_cause",
+    "notify_before_release",
+    "hold_up_to_48_hours",
+    "warrant_attached",
+    "disposition",
+    "duplicate_of",
+    "legal_review",
+    "legal_review_note",
+)
+
+LEGAL_REVIEW_HELP = (
+    "There is no “held” or “transferred on a civil detainer” disposition: holding someone or "
+    "handing them over on a civil detainer is not an ordinary outcome under Lunn v. Commonwealth "
+    "and the Trust Act. If that happened, choose the closest disposition, tick “Needs legal "
+    "review” and say what happened in the note."
+)
+
+
+def _blank(label: str, choices) -> list[tuple[str, str]]:
+    return [("", label), *choices]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class InboxFilterForm(forms.Form):
+    """GET filters; an unknown value is ignored rather than refused, so a stale link still works."""
+
+    precinct = forms.ChoiceField(required=False)
+    channel = forms.ChoiceField(required=False, choices=_blank("All channels", Channel.choices))
+    status = forms.ChoiceField(
+        required=False, choices=_blank("Any status", DetainerRequest.Status.choices)
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        precincts = [(str(p.pk), p.code) for p in Precinct.objects.only("pk", "code")]
+        self.fields["precinct"].choices = [
+            ("", "All precincts"),
+            (NO_PRECINCT, "No precinct"),
+            *precincts,
+        ]
+
+    def selection(self) -> dict:
+        """Keyword arguments for selectors.inbox_requests."""
+        if not self.is_valid():
+            return {}
+        return {
+            "precinct_id": self.cleaned_data["precinct"] or None,
+            "channel": self.cleaned_data["channel"],
+            "status": self.cleaned_data["status"],
+        }
+
+
+@dataclass(frozen=True)
+class FieldReadingShown:
+    """Beside a triage field: what the document says, how sure the reading is, and whether the
+    request holds it ("saved"), the form offers it ("suggested") or someone entered another value
+    ("differs")."""
+
+    value: str
+    percent: int
+    state: str
+
+    @property
+    def low(self) -> bool:
+        return self.percent < APPLY_CONFIDENCE * 100
+
+    @classmethod
+    def of(cls, name: str, field, reading: dict, request: DetainerRequest, prefilled: bool):
+        value = reading["value_typed"]
+        if prefilled:
+            state = "suggested"
+        else:
+            state = "saved" if getattr(request, name) == value else "differs"
+        return cls(_shown(field, value), round(reading["confidence"] * 100), state)
+
+
+def _shown(field, value) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(dict(getattr(field, "choices", ())).get(value, value))
+
+
+class TriageForm(forms.Form):
+    form_type = forms.ChoiceField(required=False, choices=_blank("Not yet known", FormType.choices))
+    form_date = forms.DateField(required=False, widget=DateInput, help_text="The date on the form.")
+    subject_id = forms.CharField(label="Subject ID", required=False, max_length=40)
+    event_number = forms.CharField(label="Event #", required=False, max_length=40)
+    a_number = forms.CharField(
+        label="A-number",
+        required=False,
+        max_length=20,
+        help_text="As written on the form, e.g. A 012-345-678; it is stored as A012345678.",
+    )
+    subject_name = forms.CharField(required=False, max_length=200)
+    date_of_birth = forms.DateField(required=False, widget=DateInput)
+    citizenship = forms.CharField(required=False, max_length=100)
+    sex = forms.CharField(required=False, max_length=20)
+    probable_cause = forms.ChoiceField(
+        label="Probable-cause basis",
+        required=False,
+        choices=_blank("Not recorded", ProbableCause.choices),
+    )
+    notify_before_release = forms.NullBooleanField(
+        label="Asks for notice before release", required=False, widget=forms.NullBooleanSelect
+    )
+    hold_up_to_48_hours = forms.NullBooleanField(
+        label="Asks to hold up to 48 hours", required=False, widget=forms.NullBooleanSelect
+    )
+    warrant_attached = forms.NullBooleanField(
+        label="Administrative warrant attached (I-200 or I-205)",
+        required=False,
+        widget=forms.NullBooleanSelect,
+    )
+    disposition = forms.ChoiceField(
+        required=False,
+        choices=_blank("Unreviewed", Disposition.choices),
+        help_text=LEGAL_REVIEW_HELP,
+    )
+    duplicate_of = forms.IntegerField(
+        label="Duplicate of request #",
+        required=False,
+        min_value=1,
+        help_text="The number of the earlier request this one repeats; links to its original.",
+    )
+    legal_review = forms.BooleanField(label="Needs legal review", required=False)
+    legal_review_note = forms.CharField(
+        label="Legal-review note",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    @classmethod
+    def for_request(cls, detainer_request: DetainerRequest, data=None) -> "TriageForm":
+        initial = {field: getattr(detainer_request, field) for field in TRIAGE_FORM_FIELDS}
+        initial["duplicate_of"] = detainer_request.duplicate_of_id
+        readings = extraction_suggestions(document_id=detainer_request.document_id)
+        # What the document says fills the empty fields of an unreviewed request: saving the form
+        # saves them (see changes()). A reviewed request is never filled in behind its reviewer.
+        prefilled = {
+            field
+            for field, reading in readings.items()
+            if field in initial
+            and initial[field] in (None, "")
+            and not detainer_request.disposition
+        }
+        initial.update({field: readings[field]["value_typed"] for field in prefilled})
+        form = cls(data=data, initial=initial)
+        form.detainer_request = detainer_request
+        form.prefilled = prefilled
+        form.read_fields = [field for field in readings if field in form.fields]
+        for field, reading in readings.items():
+            if field in form.fields:
+                form.fields[field].reading = FieldReadingShown.of(
+                    field,
+                    form.fields[field],
+                    reading,
+                    detainer_request,
+                    prefilled=field in prefilled,
+                )
+        return form
+
+    def has_changed(self) -> bool:
+        return bool(self.changes())
+
+    def submit(self, *, actor) -> bool:
+        """Apply the changes through the triage service; False (errors on the form) if refused."""
+        try:
+            request_triage(request_id=self.detainer_request.pk, actor=actor, changes=self.changes())
+        except ValidationError as error:
+            form_error_add(self, error)
+            return False
+        return True
+
+    def changes(self) -> dict:
+        """Only what the reviewer changed, so a stale form never overwrites someone else's edit of
+        another field, and an unchanged duplicate link is not re-marked as the reviewer's."""
+        changes = {field: self.cleaned_data[field] for field in self.changed_data}
+        for field in getattr(self, "prefilled", ()):
+            if self.cleaned_data.get(field) not in (None, ""):
+                changes.setdefault(field, self.cleaned_data[field])
+        return changes
+
+
+class PrecinctForm(forms.Form):
+    """Assign (or correct) the precinct of a delivery; the rules live in detainers.triage.assignment."""
+
+    precinct = forms.ModelChoiceField(
+        queryset=Precinct.objects.filter(active=True), empty_label="Choose a precinct"
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why this precinct. Required when it replaces one already set.",
+    )
+
+    @classmethod
+    def for_delivery(cls, delivery: Delivery, data=None) -> "PrecinctForm":
+        form = cls(data=data, initial={"precinct": delivery.precinct_id})
+        form.delivery = delivery
+        return form
+
+    def submit(self, *, actor) -> bool:
+        """Assign through the service; False (errors on the form) if refused."""
+        try:
+            delivery_assign_precinct(
+                delivery_id=self.delivery.pk,
+                precinct_id=self.cleaned_data["precinct"].pk,
+                actor=actor,
+                reason=self.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            form_error_add(self, error)
+            return False
+        return True

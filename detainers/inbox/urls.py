@@ -1,0 +1,27 @@
+from django.urls import path
+
+from detainers.inbox import api
+from detainers.inbox.views import documents, items, search
+
+urlpatterns = [
+    path("inbox/", items.inbox, name="inbox"),
+    path("inbox/search/", search.inbox_search, name="inbox-search"),
+    path("inbox/<int:pk>/", items.inbox_item, name="inbox-item"),
+    path("inbox/<int:pk>/triage/", items.inbox_item_triage, name="inbox-item-triage"),
+    path(
+        "inbox/<int:pk>/undo-duplicate/",
+        items.inbox_item_duplicate_undo,
+        name="inbox-item-duplicate-undo",
+    ),
+    path("inbox/<int:pk>/mail-retry/", items.inbox_item_mail_retry, name="inbox-item-mail-retry"),
+    path("inbox/<int:pk>/precinct/", items.inbox_item_precinct, name="inbox-item-precinct"),
+    path("documents/<int:pk>/", documents.document, name="document"),
+    path("documents/<int:pk>/page/<int:n>.png", documents.document_page, name="document-page"),
+]
+
+# Under /api/v1/.
+api_urlpatterns = [
+    path("requests/", api.RequestList.as_view(), name="api-requests"),
+    path("requests/search/", api.RequestSearch.as_view(), name="api-requests-search"),
+    path("requests/<int:pk>/", api.RequestDetail.as_view(), name="api-request"),
+]

@@ -1,0 +1,76 @@
+"""Documents, served only here, after the same access check the inbox uses, never from a public
+URL; every look is an audit event."""
+
+from django.http import FileResponse, Http404, HttpResponse
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET
+
+from accounts.access import Role, role_required
+from config.errors import found_or_404
+from detainers.core.documents import PDF, PNG
+from detainers.inbox.documents import (
+    KINDS,
+    SERVED_TYPES,
+    document_file_name,
+    document_page_png,
+    document_viewed,
+)
+from detainers.triage import selectors as visibility
+
+# A stored document is never trusted as a page of this site: no sniffing, no scripts, no caching.
+DOCUMENT_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "private, no-store",
+}
+SANDBOXED = "sandbox"
+# Chrome has long refused to start its PDF viewer in a sandboxed document (crbug.com/413851; the
+# out-of-process viewer of current Chromium, 156 tried, shows it anyway). So a PDF gets, instead of
+# `sandbox`, a policy that lets the browser's viewer page do exactly what it needs: embed the PDF
+# itself (object-src) and size that embed with inline styles (crbug.com/271452), and nothing else:
+# no script, no other fetch, framed only by this site. The bytes are a PDF by their content
+# (recognised at intake) and nosniff is set, so no browser reads them as HTML under this policy.
+# (`plugin-types` is obsolete: browsers ignore it.)
+PDF_POLICY = (
+    "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'self'; form-action 'none'; base-uri 'none'"
+)
+
+
+@role_required(Role.SUPERVISOR, Role.CLERK)
+@require_GET
+@xframe_options_sameorigin
+def document(request, pk: int):
+    """Who: supervisors; clerks of the document's precinct. Anyone else: 404."""
+    stored = found_or_404(visibility.document_for_user(user=request.user, pk=pk), "document")
+    document_viewed(actor=request.user, document=stored)
+    response = FileResponse(
+        stored.file.open("rb"),
+        content_type=SERVED_TYPES.get(stored.content_type, stored.content_type),
+        filename=document_file_name(stored),
+        # Only the kinds the inbox shows are opened in the browser; anything else (a raw email
+        # kept by the mailbox reader) is downloaded.
+        as_attachment=stored.content_type not in KINDS,
+    )
+    return _locked_down(response, pdf=stored.content_type == PDF)
+
+
+@role_required(Role.SUPERVISOR, Role.CLERK)
+@require_GET
+@xframe_options_sameorigin
+def document_page(request, pk: int, n: int):
+    """Who: as `document`. Page n of a TIFF fax as a PNG a browser can show."""
+    stored = found_or_404(visibility.document_for_user(user=request.user, pk=pk), "document")
+    png = document_page_png(stored, n)
+    if png is None:
+        raise Http404("No such page.")
+    document_viewed(actor=request.user, document=stored, page=n)
+    response = HttpResponse(png, content_type=PNG)
+    response["Content-Disposition"] = f'inline; filename="{document_file_name(stored, page=n)}"'
+    return _locked_down(response)
+
+
+def _locked_down(response: HttpResponse, pdf: bool = False) -> HttpResponse:
+    for header, value in DOCUMENT_HEADERS.items():
+        response[header] = value
+    response["Content-Security-Policy"] = PDF_POLICY if pdf else SANDBOXED
+    return response

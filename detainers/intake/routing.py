@@ -1,0 +1,155 @@
+"""Moving accepted deliveries into the central inbox, exactly once, and announcing each one once.
+
+Both steps claim their row with a conditional UPDATE inside a transaction, so whichever worker,
+retry or sweep gets there first wins and every other attempt finds nothing to do. A worker that dies
+mid-way rolls its transaction back, and the sweep picks the delivery up again.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from detainers.core.audit import event_record
+from detainers.core.notice_header import NOTICE_HEADER, notice_header_value
+from detainers.extraction.services import extractions_create
+from detainers.models import Delivery, InboxEntry
+
+logger = logging.getLogger(__name__)
+
+SWEEP_BATCH = 500
+# Longer than any task may run (CELERY_TASK_TIME_LIMIT): a claim older than this was abandoned.
+NOTICE_LEASE = timedelta(minutes=10)
+
+
+def send_mail(
+    *,
+    subject: str,
+    message: str,
+    from_email: str,
+    recipient_list: list[str],
+    fail_silently: bool,
+    headers: dict,
+) -> int:
+    """django.core.mail.send_mail with headers (the notice header above)."""
+    email = EmailMessage(subject, message, from_email, recipient_list, headers=headers)
+    return email.send(fail_silently=fail_silently)
+
+
+def delivery_route_and_announce(*, delivery_id: int) -> None:
+    """Both steps for one delivery (the routing tasks): each is safe to run any number of times."""
+    delivery_route(delivery_id=delivery_id)
+    delivery_send_notice(delivery_id=delivery_id)
+
+
+def delivery_route(*, delivery_id: int) -> bool:
+    """Put the delivery in the central inbox. True if this call did it, False if it was already done."""
+    with transaction.atomic():
+        claimed = Delivery.objects.filter(pk=delivery_id, routed_at__isnull=True).update(
+            routed_at=timezone.now()
+        )
+        if claimed != 1:
+            return False
+        delivery = Delivery.objects.get(pk=delivery_id)
+        InboxEntry.objects.create(delivery=delivery)
+        event_record(
+            action="routed", delivery=delivery, changes={"routed_at": (None, delivery.routed_at)}
+        )
+        # Reading the documents comes after routing, on its own queue: never in intake's way.
+        extractions_create(delivery=delivery)
+    logger.info("delivery %s routed to the central inbox", delivery_id)
+    return True
+
+
+def delivery_send_notice(*, delivery_id: int) -> bool:
+    """Email CENTRAL_INBOX_EMAIL once about a routed delivery. No personal data in the subject.
+
+    An email cannot be taken back, so the claim is committed before sending: a database that fails
+    after the mail server took the message cannot make a retry send it again. The claim is given back
+    if sending fails; a claim left by a worker that died before sending lapses after NOTICE_LEASE and
+    the sweep sends the notice then.
+    """
+    claimed_at = timezone.now()
+    with transaction.atomic():
+        claimed = (
+            Delivery.objects.filter(
+                pk=delivery_id, routed_at__isnull=False, notice_sent_at__isnull=True
+            )
+            .filter(
+                Q(notice_claimed_at__isnull=True)
+                | Q(notice_claimed_at__lt=claimed_at - NOTICE_LEASE)
+            )
+            .update(notice_claimed_at=claimed_at)
+        )
+    if claimed != 1:
+        return False
+    delivery = Delivery.objects.select_related("precinct").get(pk=delivery_id)
+    try:
+        send_mail(**notice_message(delivery), fail_silently=False)
+    except Exception:
+        Delivery.objects.filter(pk=delivery_id, notice_claimed_at=claimed_at).update(
+            notice_claimed_at=None
+        )
+        raise
+    _notice_sent(delivery_id, claimed_at)
+    return True
+
+
+def _notice_sent(delivery_id: int, claimed_at) -> None:
+    """Record the sent notice, waiting out a database restart rather than leaving it unrecorded."""
+    for pause in (0, 1, 2, 4, 8, 15, 30):
+        time.sleep(pause)
+        try:
+            with transaction.atomic():
+                sent_at = timezone.now()
+                Delivery.objects.filter(pk=delivery_id, notice_claimed_at=claimed_at).update(
+                    notice_sent_at=sent_at
+                )
+                event_record(
+                    action="notice_sent",
+                    delivery=Delivery.objects.get(pk=delivery_id),
+                    changes={"notice_sent_at": (None, sent_at)},
+                )
+            return
+        except (OperationalError, InterfaceError):
+            connection.close()  # a fresh connection for the next attempt
+    logger.error("notice for delivery %s was sent but could not be recorded", delivery_id)
+
+
+def notice_message(delivery: Delivery) -> dict:
+    where = delivery.precinct.code if delivery.precinct else "unknown precinct"
+    received = timezone.localtime(delivery.received_at)
+    first_request = delivery.requests.order_by("pk").first()
+    path = reverse("inbox-item", args=[first_request.pk]) if first_request else reverse("inbox")
+    link = f"{settings.SITE_URL.rstrip('/')}{path}"
+    return {
+        "subject": f"[Detainer Desk] {delivery.receipt_number} received ({delivery.get_channel_display()}, {where})",
+        "message": (
+            f"A {delivery.get_channel_display().lower()} was received and is in the central inbox.\n\n"
+            f"Receipt number: {delivery.receipt_number}\n"
+            f"Precinct: {where}\n"
+            f"Received: {received:%Y-%m-%d %H:%M %Z}\n"
+            f"Review it: {link}\n"
+        ),
+        "from_email": settings.DEFAULT_FROM_EMAIL,
+        "recipient_list": [settings.CENTRAL_INBOX_EMAIL],
+        "headers": {NOTICE_HEADER: notice_header_value(delivery.receipt_number)},
+    }
+
+
+def deliveries_pending() -> list[int]:
+    """Ids of deliveries that should be in the inbox (or announced) by now and are not."""
+    cutoff = timezone.now() - timedelta(seconds=settings.ROUTING_SWEEP_AFTER_SECONDS)
+    unrouted = Delivery.objects.filter(routed_at__isnull=True, logged_at__lt=cutoff)
+    unannounced = Delivery.objects.filter(routed_at__lt=cutoff, notice_sent_at__isnull=True).filter(
+        Q(notice_claimed_at__isnull=True) | Q(notice_claimed_at__lt=timezone.now() - NOTICE_LEASE)
+    )
+    ids = list(unrouted.values_list("pk", flat=True)[:SWEEP_BATCH])
+    ids += list(unannounced.values_list("pk", flat=True)[:SWEEP_BATCH])
+    return sorted(set(ids))

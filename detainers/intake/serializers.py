@@ -1,0 +1,107 @@
+"""What the fax gateway's endpoint reads and answers (CONTRACT.md): parsing and shaping only."""
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from detainers.core.documents import size_check
+from detainers.models import DetainerRequest, Document
+
+
+class OffsetDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time with its offset: a machine's naive clock is not guessed at."""
+
+    default_error_messages = {
+        "naive": "Give the time with its offset, e.g. 2024-03-15T09:30:00-04:00.",
+    }
+
+    def enforce_timezone(self, value):
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+
+class FaxReportSerializer(serializers.Serializer):
+    """A fax the gateway received, as multipart form fields."""
+
+    document = serializers.FileField(
+        # The intake service refuses an empty file, with a message that says what to do.
+        allow_empty_file=True,
+        help_text="The fax as a PDF or TIFF file, recognised by its content.",
+    )
+    to_number = serializers.CharField(
+        allow_blank=True, help_text="The dialled number, in any common form, e.g. +1 617 555 0133."
+    )
+    from_number = serializers.CharField(
+        allow_blank=True, max_length=320, help_text="The sender's number (blank if withheld)."
+    )
+    received_at = OffsetDateTimeField(help_text="When it arrived, ISO 8601 with offset.")
+    pages = serializers.IntegerField(
+        required=False, min_value=1, help_text="Pages, if the gateway counted them."
+    )
+    gateway_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        help_text="The gateway's own id for the fax: a retry with it returns the first item.",
+    )
+
+    def validate_document(self, upload):
+        # Refused before it is read into memory; the service checks the bytes it is given.
+        size_check(upload.size, advice="Send it at a lower resolution or split it.")
+        return upload
+
+
+class DocumentSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Document
+        fields = ["content_type", "size", "sha256", "pages"]
+
+
+class FaxReceiptSerializer(serializers.ModelSerializer):
+    """The item a reported fax became; `id` is the request's id (/api/v1/requests/{id}/)."""
+
+    channel = serializers.CharField(source="delivery.channel", read_only=True)
+    precinct = serializers.CharField(
+        source="delivery.precinct.code",
+        read_only=True,
+        allow_null=True,
+        help_text="The precinct's code, or null.",
+    )
+    received_at = serializers.DateTimeField(source="delivery.received_at", read_only=True)
+    status = serializers.ChoiceField(choices=DetainerRequest.Status.choices, read_only=True)
+    routed_at = serializers.DateTimeField(
+        source="delivery.routed_at",
+        read_only=True,
+        allow_null=True,
+        help_text="Set once it is in the central inbox.",
+    )
+    receipt_number = serializers.CharField(
+        source="delivery.receipt_number",
+        read_only=True,
+        help_text="What a clerk writes on the paper fax.",
+    )
+    delivery_id = serializers.IntegerField(read_only=True)
+    number_match = serializers.CharField(
+        source="delivery.number_match",
+        read_only=True,
+        help_text="What the dialled number was when the fax arrived: owned, retired or unknown.",
+    )
+    pages = serializers.IntegerField(source="delivery.pages", read_only=True, allow_null=True)
+    document = DocumentSummarySerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = DetainerRequest
+        fields = [
+            "id",
+            "channel",
+            "precinct",
+            "received_at",
+            "status",
+            "routed_at",
+            "receipt_number",
+            "delivery_id",
+            "number_match",
+            "pages",
+            "document",
+        ]
+        read_only_fields = fields

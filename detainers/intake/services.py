@@ -1,0 +1,465 @@
+"""One way in for every channel: the clerk's page, the fax gateway's API and the central mailbox.
+
+Once `delivery_receive` returns, the delivery, its documents, its requests and the audit events are
+committed together (inside a caller's transaction, they are written in it: the mailbox records
+the message it read in the same commit). Routing is enqueued only after the commit, and if the
+broker is down the unrouted row waits for the sweep (detainers.intake.routing): accepting an item never
+depends on Redis or a worker.
+
+A document's file is written before that commit (storage is not transactional). If the transaction
+rolls back, the files it wrote are removed again (`intake_transaction`): a file without its row is
+an orphan nobody can find or account for, since its path names nothing.
+"""
+
+import hashlib
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from detainers.core.documents import (
+    SCAN_TYPES,
+    CheckedDocument,
+    content_type_of,
+    document_check,
+    page_count,
+)
+from detainers.core.enqueue import task_enqueue_after_commit
+from detainers.counting.rule import counts_add
+from detainers.intake.tasks import route_deliveries as route_deliveries_task
+from detainers.intake.tasks import route_delivery as route_delivery_task
+from detainers.models import (
+    Channel,
+    Delivery,
+    DetainerRequest,
+    Document,
+    Event,
+    NumberMatch,
+    Source,
+)
+from precincts.models import FaxNumber, Precinct
+from precincts.phone import fax_number_normalise
+from precincts.selectors import fax_number_owner_at
+
+logger = logging.getLogger(__name__)
+
+LATE_AFTER = timedelta(days=7)
+CLOCK_SKEW = timedelta(minutes=5)
+# No fax is older than this: a machine whose clock says so was reset (1970, year 0049, ...).
+EARLIEST_RECEIPT = datetime(2000, 1, 1, tzinfo=UTC)
+# Per thread (as Django's connections are), the files written in each open intake_transaction.
+_written = threading.local()
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file as received. `content_type` and `form` matter only to the mailbox:
+
+    content_type: the type to record when the content is not a scan recognised by its bytes;
+    form: this file is a detainer form (or the message body standing for one) and becomes a request
+    of its own. When no file is a form, the delivery has one request on its first document.
+    """
+
+    name: str
+    content: bytes
+    content_type: str = ""
+    form: bool = False
+
+
+@dataclass(frozen=True)
+class Received:
+    delivery: Delivery
+    created: bool
+    documents: tuple[Document, ...] = ()  # those stored by this call, in the order of `files`
+
+
+def _check_received_at(
+    received_at: datetime, source: str, late_reason: str
+) -> tuple[datetime, str]:
+    """Returns the moment to record and a note. Machines' clocks are trusted less than people's."""
+    now = timezone.now()
+    if timezone.is_naive(received_at):
+        raise ValidationError(
+            {"received_at": "Give the time with its offset, e.g. 2024-03-15T09:30:00-04:00."}
+        )
+    if received_at > now + CLOCK_SKEW or received_at < EARLIEST_RECEIPT:
+        if source == Source.CLERK:
+            when = "in the future" if received_at > now else "before 2000"
+            raise ValidationError(
+                {"received_at": f"That time is {when}. Enter when the fax arrived."}
+            )
+        # A gateway or mail server whose clock is wrong must not lose the fax (nor have it counted
+        # in a year nobody reports on): record now, keep theirs.
+        return (
+            now,
+            f"Sender's clock said {received_at.isoformat()}; recorded as the time it was logged.",
+        )
+    if source == Source.CLERK and received_at < now - LATE_AFTER and not late_reason.strip():
+        raise ValidationError(
+            {"late_reason": "This fax arrived more than 7 days ago. Say why it is logged only now."}
+        )
+    return received_at, ""
+
+
+def _resolve_number(
+    channel: str,
+    to_number: str,
+    received_at: datetime,
+    precinct: Precinct | None,
+    fax_number: FaxNumber | None,
+) -> tuple[str, Precinct | None, FaxNumber | None, str]:
+    """The dialled number in E.164 where readable, the precinct and period that owned it, and the match."""
+    if fax_number is not None:
+        if precinct is not None and fax_number.precinct_id != precinct.pk:
+            raise ValidationError(
+                {"fax_number": f"That number is not one of {precinct.code}'s numbers."}
+            )
+        if not fax_number.is_active_at(received_at):
+            raise ValidationError(
+                {
+                    "fax_number": "That number was not in service at the time you entered. Check the time or the line."
+                }
+            )
+        return fax_number.number, fax_number.precinct, fax_number, NumberMatch.OWNED
+    if channel != Channel.FAX or not to_number:
+        return "", precinct, None, ""
+    try:
+        dialled = fax_number_normalise(to_number)
+    except ValidationError:
+        return to_number.strip()[:40], precinct, None, NumberMatch.UNKNOWN
+    owner = fax_number_owner_at(number=dialled, at=received_at)
+    if owner is not None:
+        return dialled, owner.precinct, owner, NumberMatch.OWNED
+    match = (
+        NumberMatch.RETIRED
+        if FaxNumber.objects.filter(number=dialled).exists()
+        else NumberMatch.UNKNOWN
+    )
+    return dialled, precinct, None, match
+
+
+def _routing_after_commit(delivery_ids: list[int]) -> None:
+    """One task for the lot: a batch of deliveries (the mailbox's) costs one message to the broker."""
+    if len(delivery_ids) == 1:
+        task, argument = route_delivery_task, delivery_ids[0]
+    else:
+        task, argument = route_deliveries_task, delivery_ids
+    what = f"routing of {len(delivery_ids)} deliveries (first {delivery_ids[0]})"
+    task_enqueue_after_commit(task, argument, what=what)
+
+
+def delivery_receive(
+    *,
+    channel: str,
+    source: str,
+    received_at: datetime,
+    files: list[IncomingFile],
+    actor=None,
+    to_number: str = "",
+    from_address: str = "",
+    external_id: str = "",
+    precinct: Precinct | None = None,
+    fax_number: FaxNumber | None = None,
+    pages: int | None = None,
+    notes: str = "",
+    late_reason: str = "",
+    allowed_types: tuple[str, ...] | None = SCAN_TYPES,
+    quarantine_reason: str = "",
+    possibly_not_detainer: bool = False,
+    parse_defects: tuple[str, ...] = (),
+) -> Received:
+    """Accept one delivery from any channel. A repeat of an `external_id` returns the first one.
+
+    allowed_types=None keeps every file, whatever it is (the mailbox: nothing sent is refused).
+    """
+    if external_id:
+        existing = Delivery.objects.filter(source=source, external_id=external_id).first()
+        if existing is not None:
+            return Received(existing, created=False)
+    incoming = _incoming(
+        channel=channel,
+        source=source,
+        received_at=received_at,
+        files=files,
+        actor=actor,
+        to_number=to_number,
+        from_address=from_address,
+        external_id=external_id,
+        precinct=precinct,
+        fax_number=fax_number,
+        pages=pages,
+        notes=notes,
+        late_reason=late_reason,
+        allowed_types=allowed_types,
+        quarantine_reason=quarantine_reason,
+        possibly_not_detainer=possibly_not_detainer,
+        parse_defects=parse_defects,
+    )
+    try:
+        with intake_transaction():
+            (received,) = _write([incoming])
+    except IntegrityError:
+        # Two copies of one retried post raced; the other one won. Answer with its delivery.
+        existing = (
+            Delivery.objects.filter(source=source, external_id=external_id).first()
+            if external_id
+            else None
+        )
+        if existing is None:
+            raise
+        return Received(existing, created=False)
+    return received
+
+
+def deliveries_receive(*, deliveries: list[dict]) -> list[Received]:
+    """`delivery_receive` for many deliveries at once, each given as its keyword arguments: one
+    query for those already received, one INSERT per table, one routing task (the mailbox reads
+    fifty messages at a time). Returns one `Received` per item, in order; an `external_id` given
+    twice makes one delivery.
+
+    All or nothing, in the caller's transaction if there is one: a conflict with a delivery written
+    meanwhile raises IntegrityError and keeps none of them (call `delivery_receive` for each then).
+    """
+    keys = [(item["source"], item.get("external_id", "")) for item in deliveries]
+    known = {
+        (delivery.source, delivery.external_id): delivery
+        for delivery in Delivery.objects.filter(
+            external_id__in={external_id for _, external_id in keys if external_id}
+        )
+    }
+    incoming: list[_Incoming] = []
+    plan = []  # per item: a delivery received before, or (its position in `incoming`, first?)
+    positions = {}
+    for key, item in zip(keys, deliveries, strict=True):
+        if key in known:
+            plan.append(Received(known[key], created=False))
+        elif key[1] and key in positions:
+            plan.append((positions[key], False))
+        else:
+            positions[key] = len(incoming)
+            plan.append((len(incoming), True))
+            incoming.append(_incoming(**item))
+    with intake_transaction():
+        written = _write(incoming)
+    return [
+        step
+        if isinstance(step, Received)
+        else written[step[0]]
+        if step[1]
+        else Received(written[step[0]].delivery, created=False)
+        for step in plan
+    ]
+
+
+@dataclass(frozen=True)
+class _Incoming:
+    """A delivery checked and ready to write."""
+
+    fields: dict
+    checked: list[CheckedDocument]
+    forms: list[int]  # positions of the files that are forms
+    actor: object
+
+
+def _incoming(
+    *,
+    channel: str,
+    source: str,
+    received_at: datetime,
+    files: list[IncomingFile],
+    actor=None,
+    to_number: str = "",
+    from_address: str = "",
+    external_id: str = "",
+    precinct: Precinct | None = None,
+    fax_number: FaxNumber | None = None,
+    pages: int | None = None,
+    notes: str = "",
+    late_reason: str = "",
+    allowed_types: tuple[str, ...] | None = SCAN_TYPES,
+    quarantine_reason: str = "",
+    possibly_not_detainer: bool = False,
+    parse_defects: tuple[str, ...] = (),
+) -> _Incoming:
+    received_at, clock_note = _check_received_at(received_at, source, late_reason)
+    checked = [file_check(file, allowed_types) for file in files]
+    dialled, precinct, fax_number, match = _resolve_number(
+        channel, to_number, received_at, precinct, fax_number
+    )
+    if pages is None and checked:
+        pages = sum(doc.pages or 0 for doc in checked) or None
+    fields = dict(
+        channel=channel,
+        source=source,
+        received_at=received_at,
+        precinct=precinct,
+        fax_number=fax_number,
+        to_number=dialled,
+        number_match=match,
+        from_address=from_address.strip()[:320],
+        external_id=external_id,
+        pages=pages,
+        notes="\n".join(note for note in (notes.strip(), clock_note) if note),
+        late_reason=late_reason.strip(),
+        logged_by=actor if getattr(actor, "is_authenticated", False) else None,
+        quarantine_reason=quarantine_reason,
+        possibly_not_detainer=possibly_not_detainer,
+        parse_defects=list(parse_defects),
+    )
+    forms = [index for index, file in enumerate(files) if file.form]
+    return _Incoming(fields, checked, forms, actor)
+
+
+def file_check(file: IncomingFile, allowed_types: tuple[str, ...] | None) -> CheckedDocument:
+    """Refuse what is not allowed; with allowed_types=None keep anything, typed by content first."""
+    if allowed_types is not None:
+        return document_check(name=file.name, content=file.content, allowed=allowed_types)
+    recognised = content_type_of(file.content)
+    return CheckedDocument(
+        name=file.name[:255] or "document",
+        content=file.content,
+        content_type=recognised or file.content_type or "application/octet-stream",
+        sha256=hashlib.sha256(file.content).hexdigest(),
+        pages=page_count(file.content, recognised) if recognised else None,
+    )
+
+
+def _write(incoming: list[_Incoming]) -> list[Received]:
+    """The deliveries, their documents, one request per form (or one on the first document), an
+    event per request and the counts, with one INSERT per table; routing once committed."""
+    deliveries = Delivery.objects.bulk_create([Delivery(**each.fields) for each in incoming])
+    documents = [
+        [_document(delivery, doc) for doc in each.checked]
+        for delivery, each in zip(deliveries, incoming, strict=True)
+    ]
+    Document.objects.bulk_create([document for stored in documents for document in stored])
+    requests = [
+        [
+            DetainerRequest(delivery=delivery, document=document)
+            for document in ([stored[index] for index in each.forms] or stored[:1] or [None])
+        ]
+        for delivery, stored, each in zip(deliveries, documents, incoming, strict=True)
+    ]
+    DetainerRequest.objects.bulk_create([request for made in requests for request in made])
+    Event.objects.bulk_create(
+        _received_event(request, stored, each.actor)
+        for made, stored, each in zip(requests, documents, incoming, strict=True)
+        for request in made
+    )
+    counts_add(request for made in requests for request in made)
+    ids = [delivery.pk for delivery in deliveries]
+    if ids:
+        _routing_after_commit(ids)
+    for delivery in deliveries:
+        logger.info("delivery %s received via %s", delivery.pk, delivery.source)
+    return [
+        Received(delivery, created=True, documents=tuple(stored))
+        for delivery, stored in zip(deliveries, documents, strict=True)
+    ]
+
+
+def _received_event(request: DetainerRequest, documents: list[Document], actor) -> Event:
+    """What event_record(action="received", ...) writes, built for a bulk INSERT."""
+    delivery = request.delivery
+    return Event(
+        action="received",
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        delivery=delivery,
+        request=request,
+        changes={
+            "precinct": [None, delivery.precinct.code if delivery.precinct else None],
+            "received_at": [None, delivery.received_at.isoformat()],
+            "documents": [None, [doc.sha256 for doc in documents]],
+        },
+    )
+
+
+def document_store(delivery: Delivery, checked: CheckedDocument) -> Document:
+    """Call inside an `intake_transaction`, so the file goes again if the row does not commit."""
+    document = _document(delivery, checked)
+    document.save()
+    return document
+
+
+def _document(delivery: Delivery, checked: CheckedDocument) -> Document:
+    """The document with its file written to storage; the row is not saved yet."""
+    document = Document(
+        delivery=delivery,
+        name=checked.name,
+        content_type=checked.content_type,
+        size=len(checked.content),
+        sha256=checked.sha256,
+        pages=checked.pages,
+    )
+    document.file.save(checked.name, ContentFile(checked.content), save=False)
+    scopes = getattr(_written, "scopes", None)
+    if scopes:
+        scopes[-1].append((document.file.storage, document.file.name))
+    return document
+
+
+@contextmanager
+def intake_transaction() -> Iterator[None]:
+    """`transaction.atomic()` that removes the document files written inside it if it rolls back.
+
+    Nested, a block that succeeds hands its files to the enclosing one: they are safe only once
+    the outermost commits. A caller whose own writes around intake may fail (the mailbox records
+    the message it read in the same commit) wraps them in this rather than in a bare atomic();
+    a bare atomic() around it that rolls back later leaves the files behind.
+    """
+    scopes = _written.__dict__.setdefault("scopes", [])
+    written: list[tuple[Storage, str]] = []
+    scopes.append(written)
+    body_done = False
+    try:
+        with transaction.atomic():
+            yield
+            body_done = True
+    except BaseException as error:
+        _files_after_failure(written, scopes, rolled_back=not body_done or _refused(error))
+        raise
+    else:
+        if len(scopes) > 1:
+            scopes[-2].extend(written)
+    finally:
+        scopes.pop()
+
+
+def _refused(error: BaseException) -> bool:
+    # A constraint checked at COMMIT (deferred) or a savepoint release: nothing was kept.
+    return isinstance(error, IntegrityError)
+
+
+def _files_after_failure(written: list, scopes: list, *, rolled_back: bool) -> None:
+    """The block failed. Its rows were rolled back when the failure came from inside it; when the
+    COMMIT itself failed (a connection lost), they may have been kept: then the files stay, since a
+    row without its file would lose a document, where a file without its row loses nothing."""
+    if rolled_back:
+        _files_remove(written)
+    elif len(scopes) > 1:
+        scopes[-2].extend(written)  # not committed yet: the enclosing block decides
+    elif written:
+        logger.warning(
+            "commit failed with an unknown outcome; kept %d document file(s) that may have no "
+            "row: %s",
+            len(written),
+            ", ".join(name for _, name in written),
+        )
+
+
+def _files_remove(written: list[tuple[Storage, str]]) -> None:
+    for storage, name in written:
+        try:
+            storage.delete(name)
+        except OSError as error:  # the rollback's own error matters more than this one
+            logger.warning("document file %s of a rolled back intake not removed (%s)", name, error)
+    if written:
+        logger.info("removed %d document file(s) of a rolled back intake", len(written))

@@ -1,0 +1,169 @@
+"""Deliveries as received, their documents, and the central inbox entry routing makes for each.
+
+Nothing here is ever hard-deleted: a report counts these rows, and a correction is a new event.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from precincts.models import FaxNumber, Precinct
+
+
+class Channel(models.TextChoices):
+    FAX = "fax", "Fax"
+    EMAIL = "email", "Email"
+
+
+class Source(models.TextChoices):
+    CLERK = "clerk", "Clerk's intake page"
+    GATEWAY = "gateway", "Fax gateway"
+    MAILBOX = "mailbox", "Central mailbox"
+
+
+class NumberMatch(models.TextChoices):
+    OWNED = "owned", "A precinct's number"
+    RETIRED = "retired", "A retired number nobody owned then"
+    UNKNOWN = "unknown", "Not a number of any precinct"
+
+
+class Delivery(models.Model):
+    """One transmission as received: a fax or an email, with where and when it arrived.
+
+    `routed_at` is empty until the delivery is in the central inbox: an unrouted row is the outbox
+    that the routing task and the sweep work through (detainers.routing).
+    """
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    received_at = models.DateTimeField(
+        help_text="When it arrived, as the sender's machine or the clerk says."
+    )
+    logged_at = models.DateTimeField(default=timezone.now, editable=False)
+    precinct = models.ForeignKey(
+        Precinct, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    fax_number = models.ForeignKey(
+        FaxNumber,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+        help_text="The number's period that was active when the fax arrived.",
+    )
+    to_number = models.CharField(
+        max_length=40, blank=True, help_text="Dialled number (E.164 when readable)."
+    )
+    number_match = models.CharField(
+        max_length=10,
+        choices=NumberMatch.choices,
+        blank=True,
+        help_text="What the dialled number was at the moment the fax arrived.",
+    )
+    from_address = models.CharField(
+        max_length=320, blank=True, help_text="Sender's number or address."
+    )
+    external_id = models.CharField(
+        max_length=255, blank=True, help_text="The gateway's id or the message's Message-ID."
+    )
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    late_reason = models.TextField(
+        blank=True, help_text="Why it was logged more than 7 days after arrival."
+    )
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    routed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    notice_claimed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a worker took on sending the notice (detainers.routing).",
+    )
+    notice_sent_at = models.DateTimeField(null=True, blank=True)
+    # Email only (detainers.mailbox): what a human must know about a message not fully read.
+    quarantine_reason = models.TextField(
+        blank=True,
+        help_text="Why the message could not be read (the raw message is kept). Empty once read.",
+    )
+    possibly_not_detainer = models.BooleanField(
+        default=False,
+        help_text="No detainer form attached and not sent from the agency: a human decides.",
+    )
+    parse_defects = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="What the email parser found wrong in the message (msg.defects).",
+    )
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        constraints = [
+            # A retried post from the same gateway, or the same message read twice, is one delivery.
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="delivery_once_per_source",
+            ),
+        ]
+        indexes = [models.Index(fields=["precinct", "received_at"])]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self) -> str:
+        return self.receipt_number
+
+    @property
+    def receipt_number(self) -> str:
+        """What a clerk writes on the paper fax: DD-2026-000123 (local year of logging, then the id)."""
+        return f"DD-{timezone.localtime(self.logged_at).year}-{self.pk:06d}"
+
+    @property
+    def is_quarantined(self) -> bool:
+        return bool(self.quarantine_reason)
+
+    @property
+    def needs_precinct(self) -> bool:
+        """Flagged in the inbox: nobody can say which precinct's line this came in on."""
+        return self.precinct_id is None and self.channel == Channel.FAX
+
+
+def document_path(document: "Document", filename: str) -> str:
+    # No names or identifiers in paths: the file is found through its row, and only through a view
+    # that checks access.
+    return f"documents/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Document(models.Model):
+    delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="documents")
+    file = models.FileField(upload_to=document_path, max_length=200)
+    name = models.CharField(max_length=255, help_text="The file name as it was sent.")
+    content_type = models.CharField(
+        max_length=100, help_text="Recognised by content, not by the name."
+    )
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64, db_index=True)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.content_type})"
+
+
+class InboxEntry(models.Model):
+    """A delivery's place in the central inbox. One per delivery, whatever the routing retries do."""
+
+    delivery = models.OneToOneField(Delivery, on_delete=models.PROTECT, related_name="inbox_entry")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "inbox entries"
+
+    def __str__(self) -> str:
+        return f"Inbox entry for delivery {self.delivery_id}"
