@@ -29,9 +29,11 @@ test: $(STAMP)
 test-faults: $(STAMP)
 	$(PY) faults/run.py $(FAULTS_ARGS)
 
+# Style and the import rules ([tool.importlinter] in pyproject.toml, docs/architecture.md).
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 # Benchmarks (bench/README.md): each prints ratios against a baseline measured in the same run.
 # They need the local PostgreSQL (superuser postgres, role detainers) and Redis on 127.0.0.1.

@@ -242,6 +242,12 @@ CELERY_BEAT_SCHEDULE = {
 # Reading documents (OCR: seconds a page) has a queue of its own, so that it never holds up routing:
 # docker-compose.yml runs a worker for it (`celery -A config worker -Q extraction`).
 CELERY_TASK_ROUTES = {"detainers.tasks.extract_document": {"queue": "extraction"}}
+# For Tesseract (OCR of faxes and scans, detainers/extraction/ocr.py): its OpenMP threads make it
+# slower, not faster, when several pages or workers share a small machine (its own documentation
+# says so). Set here, the one module that touches the environment, so that it is set before the
+# first tesseract subprocess starts in every process that loads these settings: the web app, the
+# Celery workers and manage.py. pytesseract passes our environment on; a value already set is kept.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 # --- Mail -----------------------------------------------------------------------------------------
 # The address people reach the app at, for links in notification emails.

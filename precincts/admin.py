@@ -5,7 +5,6 @@ is added only through services.fax_number_assign and ended only through services
 and nothing here can be deleted.
 """
 
-import re
 from datetime import datetime, time
 
 from django import forms
@@ -13,8 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers, widgets
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.template.loader import render_to_string
@@ -22,19 +20,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from precincts import services
+from precincts import selectors, services
 from precincts.models import FaxNumber, Precinct
 from precincts.phone import fax_number_normalise
 
 ASSIGNMENT_FIELDS = ("number", "kind", "active_from", "note")
-
-
-def _as_fax_number(text: str) -> str | None:
-    """The E.164 form of `text` if it reads as a phone number, else None (another search)."""
-    try:
-        return fax_number_normalise(text)
-    except ValidationError:
-        return None
 
 
 def _local(moment: datetime | None) -> str:
@@ -45,33 +35,6 @@ def _status(fax_number: FaxNumber, now: datetime) -> str:
     if fax_number.is_active_at(now):
         return "active"
     return "not yet active" if fax_number.active_from > now else "retired"
-
-
-class _Rehearsal(Exception):
-    """Raised to roll a rehearsal back."""
-
-
-def fax_number_assign_rehearse(assignments: list[dict]) -> list[ValidationError | None]:
-    """Run services.fax_number_assign for each assignment, in order, and undo it all.
-
-    Forms call this while validating so that the service's own rules (normalising, one owner at a
-    time) decide, and its message lands on the form; the real write happens once the whole page is
-    valid. Rows, locks and on_commit callbacks of the rehearsal are rolled back with its savepoint.
-    """
-    errors: list[ValidationError | None] = []
-    try:
-        with transaction.atomic():
-            for assignment in assignments:
-                try:
-                    services.fax_number_assign(**assignment)
-                except ValidationError as error:
-                    errors.append(error)
-                else:
-                    errors.append(None)
-            raise _Rehearsal
-    except _Rehearsal:
-        pass
-    return errors
 
 
 class LocalMomentField(forms.SplitDateTimeField):
@@ -127,8 +90,8 @@ class FaxNumberAddForm(FaxNumberAssignForm):
     def clean(self):
         cleaned = super().clean()
         if not self.errors:
-            [error] = fax_number_assign_rehearse(
-                [{"precinct": cleaned["precinct"], **self.assignment()}]
+            [error] = services.fax_number_assign_rehearse(
+                assignments=[{"precinct": cleaned["precinct"], **self.assignment()}]
             )
             if error is not None:
                 self.add_error("number", error)
@@ -143,8 +106,8 @@ class FaxNumberAssignFormSet(BaseInlineFormSet):
     def clean(self):
         super().clean()
         ready = [form for form in self.extra_forms if form.has_changed() and not form.errors]
-        errors = fax_number_assign_rehearse(
-            [{"precinct": self.instance, **form.assignment()} for form in ready]
+        errors = services.fax_number_assign_rehearse(
+            assignments=[{"precinct": self.instance, **form.assignment()} for form in ready]
         )
         for form, error in zip(ready, errors, strict=True):
             if error is not None:
@@ -226,9 +189,9 @@ class PrecinctAdmin(admin.ModelAdmin):
         return self.inlines if obj is not None else []
 
     def get_search_results(self, request, queryset, search_term):
-        e164 = _as_fax_number(search_term)
-        if e164 is not None:
-            return queryset.filter(fax_numbers__number=e164), True
+        found = selectors.precinct_search_fax_number(precincts=queryset, term=search_term)
+        if found is not None:
+            return found, True
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="Fax numbers now")
@@ -263,16 +226,9 @@ class StatusFilter(admin.SimpleListFilter):
         return [("active", "Active"), ("retired", "Retired"), ("upcoming", "Not yet active")]
 
     def queryset(self, request, queryset):
-        now = timezone.now()
-        if self.value() == "active":
-            return queryset.filter(active_from__lte=now).filter(
-                Q(active_until__isnull=True) | Q(active_until__gt=now)
-            )
-        if self.value() == "retired":
-            return queryset.filter(active_until__lte=now)
-        if self.value() == "upcoming":
-            return queryset.filter(active_from__gt=now)
-        return queryset
+        return selectors.fax_numbers_in_status(
+            fax_numbers=queryset, status=self.value(), at=timezone.now()
+        )
 
 
 @admin.register(FaxNumber)
@@ -325,7 +281,7 @@ class FaxNumberAdmin(admin.ModelAdmin):
     @admin.display(description="History of this number, in every precinct")
     def history(self, fax_number: FaxNumber) -> str:
         now = timezone.now()
-        periods = FaxNumber.objects.filter(number=fax_number.number).select_related("precinct")
+        periods = selectors.fax_number_history(number=fax_number.number)
         rows = [
             {
                 "period": period,
@@ -333,7 +289,7 @@ class FaxNumberAdmin(admin.ModelAdmin):
                 "active_until": _local(period.active_until),
                 "status": _status(period, now),
             }
-            for period in periods.order_by("active_from")
+            for period in periods
         ]
         context = {"rows": rows, "current": fax_number}
         return render_to_string("admin/precincts/faxnumber/_history.html", context)
@@ -383,13 +339,13 @@ class FaxNumberAdmin(admin.ModelAdmin):
     # --- Search ---------------------------------------------------------------------------------
     def get_search_results(self, request, queryset, search_term):
         """A term that reads as a phone number finds exactly that number, however it was typed."""
-        e164 = _as_fax_number(search_term)
-        if e164 is not None:
-            return queryset.filter(number=e164), False
+        exact = selectors.fax_number_search_exact(fax_numbers=queryset, term=search_term)
+        if exact is not None:
+            return exact, False
         found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        digits = re.sub(r"\D", "", search_term)
-        if len(digits) >= 4:  # part of a number typed with punctuation, e.g. 555-0133
-            found = found | queryset.filter(number__contains=digits)
+        partial = selectors.fax_number_search_digits(fax_numbers=queryset, term=search_term)
+        if partial is not None:  # part of a number typed with punctuation, e.g. 555-0133
+            found = found | partial
         return found, may_have_duplicates
 
     # --- Retiring -------------------------------------------------------------------------------

@@ -101,3 +101,30 @@ def fax_number_retire(*, fax_number: FaxNumber, active_until: datetime, actor=No
     fax_number.retired_by = actor
     fax_number.save(update_fields=["active_until", "retired_by"])
     return fax_number
+
+
+class _Rehearsal(Exception):
+    """Raised to roll a rehearsal back."""
+
+
+def fax_number_assign_rehearse(*, assignments: list[dict]) -> list[ValidationError | None]:
+    """Run fax_number_assign for each assignment, in order, and undo it all.
+
+    Forms call this while validating so that the service's own rules (normalising, one owner at a
+    time) decide, and its message lands on the form; the real write happens once the whole page is
+    valid. Rows, locks and on_commit callbacks of the rehearsal are rolled back with its savepoint.
+    """
+    errors: list[ValidationError | None] = []
+    try:
+        with transaction.atomic():
+            for assignment in assignments:
+                try:
+                    fax_number_assign(**assignment)
+                except ValidationError as error:
+                    errors.append(error)
+                else:
+                    errors.append(None)
+            raise _Rehearsal
+    except _Rehearsal:
+        pass
+    return errors

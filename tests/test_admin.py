@@ -263,7 +263,9 @@ def test_a_number_taken_while_the_form_was_checked_is_refused_with_a_message(
     page_as, b3, c11, monkeypatch
 ):
     """The rehearsal saw the number free; by the time of saving the service refuses it."""
-    monkeypatch.setattr("precincts.admin.fax_number_assign_rehearse", lambda assignments: [None])
+    monkeypatch.setattr(
+        "precincts.services.fax_number_assign_rehearse", lambda *, assignments: [None]
+    )
     client = page_as("admin")
     response = client.post(f"{NUMBERS}add/", add_post(c11, "(617) 555-0133"), follow=True)
     assert "The number was not added" in response.content.decode()

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detainers.extraction.fields import FieldReading, form_fields
-from detainers.extraction.reading import DocumentText, Line, Word
+from detainers.extraction.fields import form_fields
+from detainers.extraction.text import DocumentText, FieldReading, Line, Word
 
 CLEAN_FORM = """\
 DEPARTMENT OF HOMELAND SECURITY (DHS)

@@ -24,17 +24,9 @@ from detainers.demo.filled_forms import (
     form_scanned_pdf,
 )
 from detainers.extraction.fields import form_fields
-from detainers.extraction.reading import (
-    MAX_PAGES,
-    DocumentText,
-    Line,
-    ReadingError,
-    Word,
-    document_text,
-    ocr_prepare,
-    skew_angle,
-    without_specks,
-)
+from detainers.extraction.ocr import ocr_prepare, skew_angle, without_specks
+from detainers.extraction.reading import MAX_PAGES, document_text
+from detainers.extraction.text import DocumentText, Line, ReadingError, Word
 from detainers.triage.services import APPLY_CONFIDENCE
 
 from .conftest import needs

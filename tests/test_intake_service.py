@@ -11,6 +11,7 @@ from django.db import DatabaseError, IntegrityError, OperationalError, transacti
 from django.utils import timezone
 
 from detainers.intake.services import (
+    DeliveryFacts,
     IncomingFile,
     deliveries_receive,
     delivery_receive,
@@ -189,8 +190,8 @@ def refusing(settings, seen: list, error: Exception):
     return refuse
 
 
-def gateway_fax(gateway_id: str) -> dict:
-    return dict(
+def gateway_fax(gateway_id: str) -> DeliveryFacts:
+    return DeliveryFacts(
         channel=Channel.FAX,
         source=Source.GATEWAY,
         received_at=timezone.now(),

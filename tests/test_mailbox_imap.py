@@ -159,7 +159,7 @@ def test_a_wrong_password_is_recorded_for_the_inbox_not_raised(imap, dovecot_ser
 
 
 def test_a_second_run_while_one_holds_the_lease_does_nothing(imap):
-    from detainers.mailbox.health import mailbox_state_claim
+    from detainers.mailbox.lease import mailbox_state_claim
 
     imap.append(corpus.with_forms("leased"))
     key = imap_module.mailbox_address_parse(imap.server.url()).key

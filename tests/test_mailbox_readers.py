@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from detainers.mailbox import mailbox_address_parse, mailbox_health, mailbox_ingest, tasks
-from detainers.mailbox.health import reader_key
+from detainers.mailbox.lease import reader_key
 from detainers.models import Delivery, MailboxState, MailMessage
 
 from . import mail_corpus as corpus

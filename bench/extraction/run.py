@@ -253,7 +253,8 @@ def _steps(forms, rng: random.Random) -> None:
 
     from detainers.demo.filled_forms import expected_fields, form_fax_tiff
     from detainers.extraction.fields import form_fields
-    from detainers.extraction.reading import DocumentText, ocr_lines
+    from detainers.extraction.ocr import ocr_lines
+    from detainers.extraction.text import DocumentText
 
     faxes = [(form, form_fax_tiff(form, rng=rng)) for form in forms]
     print("OCR preprocessing steps on the fax TIFFs (same faxes for each line):")

@@ -20,9 +20,10 @@ from django.utils import timezone
 from detainers.core.audit import event_record
 from detainers.core.documents import JPEG, PDF, PNG, TEXT, TIFF
 from detainers.core.enqueue import task_enqueue
-from detainers.extraction.fields import FieldReading, form_fields
-from detainers.extraction.reading import ReadingError, document_text
+from detainers.extraction.fields import form_fields
+from detainers.extraction.reading import document_text
 from detainers.extraction.tasks import extract_document as extract_document_task
+from detainers.extraction.text import FieldReading, ReadingError
 from detainers.models import Delivery, DetainerRequest, Document, Extraction
 from detainers.triage.services import request_fields_extracted
 

@@ -11,7 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from config.errors import form_error_add
-from detainers.extraction.services import extraction_suggestions
+from detainers.inbox.selectors import NO_PRECINCT, TriageReading, triage_prefill
 from detainers.models import (
     Channel,
     Delivery,
@@ -23,27 +23,6 @@ from detainers.models import (
 from detainers.triage.assignment import REASON_MAX, delivery_assign_precinct
 from detainers.triage.services import APPLY_CONFIDENCE, request_triage
 from precincts.models import Precinct
-
-NO_PRECINCT = "none"
-TRIAGE_FORM_FIELDS = (
-    "form_type",
-    "form_date",
-    "subject_id",
-    "event_number",
-    "a_number",
-    "subject_name",
-    "date_of_birth",
-    "citizenship",
-    "sex",
-    "probable_cause",
-    "notify_before_release",
-    "hold_up_to_48_hours",
-    "warrant_attached",
-    "disposition",
-    "duplicate_of",
-    "legal_review",
-    "legal_review_note",
-)
 
 LEGAL_REVIEW_HELP = (
     "There is no “held” or “transferred on a civil detainer” disposition: holding someone or "
@@ -105,13 +84,8 @@ class FieldReadingShown:
         return self.percent < APPLY_CONFIDENCE * 100
 
     @classmethod
-    def of(cls, name: str, field, reading: dict, request: DetainerRequest, prefilled: bool):
-        value = reading["value_typed"]
-        if prefilled:
-            state = "suggested"
-        else:
-            state = "saved" if getattr(request, name) == value else "differs"
-        return cls(_shown(field, value), round(reading["confidence"] * 100), state)
+    def of(cls, field, reading: TriageReading) -> "FieldReadingShown":
+        return cls(_shown(field, reading.value), round(reading.confidence * 100), reading.state)
 
 
 def _shown(field, value) -> str:
@@ -172,32 +146,15 @@ class TriageForm(forms.Form):
 
     @classmethod
     def for_request(cls, detainer_request: DetainerRequest, data=None) -> "TriageForm":
-        initial = {field: getattr(detainer_request, field) for field in TRIAGE_FORM_FIELDS}
-        initial["duplicate_of"] = detainer_request.duplicate_of_id
-        readings = extraction_suggestions(document_id=detainer_request.document_id)
-        # What the document says fills the empty fields of an unreviewed request: saving the form
-        # saves them (see changes()). A reviewed request is never filled in behind its reviewer.
-        prefilled = {
-            field
-            for field, reading in readings.items()
-            if field in initial
-            and initial[field] in (None, "")
-            and not detainer_request.disposition
-        }
-        initial.update({field: readings[field]["value_typed"] for field in prefilled})
-        form = cls(data=data, initial=initial)
+        """The form of `detainer_request`, started from selectors.triage_prefill: saving it saves
+        the prefilled fields too (see changes())."""
+        prefill = triage_prefill(detainer_request=detainer_request)
+        form = cls(data=data, initial=prefill.initial)
         form.detainer_request = detainer_request
-        form.prefilled = prefilled
-        form.read_fields = [field for field in readings if field in form.fields]
-        for field, reading in readings.items():
-            if field in form.fields:
-                form.fields[field].reading = FieldReadingShown.of(
-                    field,
-                    form.fields[field],
-                    reading,
-                    detainer_request,
-                    prefilled=field in prefilled,
-                )
+        form.prefilled = prefill.prefilled
+        form.read_fields = list(prefill.readings)
+        for field, reading in prefill.readings.items():
+            form.fields[field].reading = FieldReadingShown.of(form.fields[field], reading)
         return form
 
     def has_changed(self) -> bool:

@@ -1,5 +1,6 @@
 """Reads about deliveries and requests, always scoped to what the user may see."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Case, Q, QuerySet, Value, When
@@ -7,10 +8,31 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from detainers.core.years import local_year_bounds
+from detainers.extraction.services import extraction_suggestions
 from detainers.models import DetainerRequest, Disposition, Event, FormType, ProbableCause
 from precincts.models import Precinct
 
 UNREVIEWED_TOO_LONG = timedelta(hours=24)
+NO_PRECINCT = "none"  # the precinct filter's value for deliveries in no precinct
+TRIAGE_FORM_FIELDS = (
+    "form_type",
+    "form_date",
+    "subject_id",
+    "event_number",
+    "a_number",
+    "subject_name",
+    "date_of_birth",
+    "citizenship",
+    "sex",
+    "probable_cause",
+    "notify_before_release",
+    "hold_up_to_48_hours",
+    "warrant_attached",
+    "disposition",
+    "duplicate_of",
+    "legal_review",
+    "legal_review_note",
+)
 
 
 def status_filter(status: str) -> Q:
@@ -31,7 +53,7 @@ def inbox_requests(
         .annotate(reviewed_rank=Case(When(disposition="", then=Value(0)), default=Value(1)))
         .order_by("reviewed_rank", "delivery__received_at", "pk")
     )
-    if precinct_id == "none":
+    if precinct_id == NO_PRECINCT:
         requests = requests.filter(delivery__precinct__isnull=True)
     elif precinct_id:
         requests = requests.filter(delivery__precinct_id=precinct_id)
@@ -63,7 +85,7 @@ def requests_matching(
         requests = requests.filter(delivery__received_at__gte=start, delivery__received_at__lt=end)
     if channel is not None:
         requests = requests.filter(delivery__channel=channel)
-    if precinct == "none":
+    if precinct == NO_PRECINCT:
         requests = requests.filter(delivery__precinct__isnull=True)
     elif precinct is not None:
         requests = requests.filter(delivery__precinct=precinct)
@@ -118,3 +140,65 @@ def _readable(field: str, value):
         if moment is not None:
             return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}"
     return value
+
+
+@dataclass(frozen=True)
+class TriageReading:
+    """What the document says for one triage field: the typed value, how sure the reading is, and
+    whether the request holds it ("saved"), the form offers it ("suggested") or someone entered
+    another value ("differs")."""
+
+    value: object
+    confidence: float
+    state: str
+
+
+@dataclass(frozen=True)
+class TriagePrefill:
+    """What the triage form of a request starts with.
+
+    `initial`: a value for each of TRIAGE_FORM_FIELDS. `readings`: what the document says for
+    those fields, in the order it was read. `prefilled`: the fields whose initial value is the
+    document's, which saving the form saves even if the reviewer leaves them as offered.
+    """
+
+    initial: dict[str, object]
+    readings: dict[str, TriageReading]
+    prefilled: set[str]
+
+
+def triage_prefill(*, detainer_request: DetainerRequest) -> TriagePrefill:
+    """The triage form's values for `detainer_request`: what it holds, and what its document says.
+
+    What the document says fills the empty fields of an unreviewed request. A reviewed request is
+    never filled in behind its reviewer: its readings are only shown beside its fields.
+    """
+    initial = {field: getattr(detainer_request, field) for field in TRIAGE_FORM_FIELDS}
+    initial["duplicate_of"] = detainer_request.duplicate_of_id
+    readings = extraction_suggestions(document_id=detainer_request.document_id)
+    prefilled = {
+        field
+        for field, reading in readings.items()
+        if field in initial and initial[field] in (None, "") and not detainer_request.disposition
+    }
+    initial.update({field: readings[field]["value_typed"] for field in prefilled})
+    return TriagePrefill(
+        initial=initial,
+        readings={
+            field: _triage_reading(field, reading, detainer_request, prefilled=field in prefilled)
+            for field, reading in readings.items()
+            if field in TRIAGE_FORM_FIELDS
+        },
+        prefilled=prefilled,
+    )
+
+
+def _triage_reading(
+    field: str, reading: dict, detainer_request: DetainerRequest, *, prefilled: bool
+) -> TriageReading:
+    value = reading["value_typed"]
+    if prefilled:
+        state = "suggested"
+    else:
+        state = "saved" if getattr(detainer_request, field) == value else "differs"
+    return TriageReading(value=value, confidence=reading["confidence"], state=state)

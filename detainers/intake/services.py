@@ -75,6 +75,31 @@ class IncomingFile:
 
 
 @dataclass(frozen=True)
+class DeliveryFacts:
+    """What a channel knows of one delivery as it arrives: the keywords of `delivery_receive`.
+
+    allowed_types=None keeps every file, whatever it is (the mailbox: nothing sent is refused).
+    """
+
+    channel: str
+    source: str
+    received_at: datetime
+    files: list[IncomingFile]
+    to_number: str = ""
+    from_address: str = ""
+    external_id: str = ""
+    precinct: Precinct | None = None
+    fax_number: FaxNumber | None = None
+    pages: int | None = None
+    notes: str = ""
+    late_reason: str = ""
+    allowed_types: tuple[str, ...] | None = SCAN_TYPES
+    quarantine_reason: str = ""
+    possibly_not_detainer: bool = False
+    parse_defects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Received:
     delivery: Delivery
     created: bool
@@ -156,53 +181,20 @@ def _routing_after_commit(delivery_ids: list[int]) -> None:
     task_enqueue_after_commit(task, argument, what=what)
 
 
-def delivery_receive(
-    *,
-    channel: str,
-    source: str,
-    received_at: datetime,
-    files: list[IncomingFile],
-    actor=None,
-    to_number: str = "",
-    from_address: str = "",
-    external_id: str = "",
-    precinct: Precinct | None = None,
-    fax_number: FaxNumber | None = None,
-    pages: int | None = None,
-    notes: str = "",
-    late_reason: str = "",
-    allowed_types: tuple[str, ...] | None = SCAN_TYPES,
-    quarantine_reason: str = "",
-    possibly_not_detainer: bool = False,
-    parse_defects: tuple[str, ...] = (),
-) -> Received:
-    """Accept one delivery from any channel. A repeat of an `external_id` returns the first one.
+def delivery_receive(*, actor=None, **facts) -> Received:
+    """Accept one delivery from any channel; `facts` are the fields of DeliveryFacts (an unknown
+    keyword is a TypeError). A repeat of an `external_id` returns the first one."""
+    return delivery_receive_facts(DeliveryFacts(**facts), actor=actor)
 
-    allowed_types=None keeps every file, whatever it is (the mailbox: nothing sent is refused).
-    """
+
+def delivery_receive_facts(facts: DeliveryFacts, *, actor=None) -> Received:
+    """`delivery_receive` for facts already gathered (the mailbox builds them per message)."""
+    source, external_id = facts.source, facts.external_id
     if external_id:
         existing = Delivery.objects.filter(source=source, external_id=external_id).first()
         if existing is not None:
             return Received(existing, created=False)
-    incoming = _incoming(
-        channel=channel,
-        source=source,
-        received_at=received_at,
-        files=files,
-        actor=actor,
-        to_number=to_number,
-        from_address=from_address,
-        external_id=external_id,
-        precinct=precinct,
-        fax_number=fax_number,
-        pages=pages,
-        notes=notes,
-        late_reason=late_reason,
-        allowed_types=allowed_types,
-        quarantine_reason=quarantine_reason,
-        possibly_not_detainer=possibly_not_detainer,
-        parse_defects=parse_defects,
-    )
+    incoming = _incoming(facts, actor)
     try:
         with intake_transaction():
             (received,) = _write([incoming])
@@ -219,8 +211,8 @@ def delivery_receive(
     return received
 
 
-def deliveries_receive(*, deliveries: list[dict]) -> list[Received]:
-    """`delivery_receive` for many deliveries at once, each given as its keyword arguments: one
+def deliveries_receive(*, deliveries: list[DeliveryFacts], actor=None) -> list[Received]:
+    """`delivery_receive` for many deliveries at once: one
     query for those already received, one INSERT per table, one routing task (the mailbox reads
     fifty messages at a time). Returns one `Received` per item, in order; an `external_id` given
     twice makes one delivery.
@@ -228,7 +220,7 @@ def deliveries_receive(*, deliveries: list[dict]) -> list[Received]:
     All or nothing, in the caller's transaction if there is one: a conflict with a delivery written
     meanwhile raises IntegrityError and keeps none of them (call `delivery_receive` for each then).
     """
-    keys = [(item["source"], item.get("external_id", "")) for item in deliveries]
+    keys = [(item.source, item.external_id) for item in deliveries]
     known = {
         (delivery.source, delivery.external_id): delivery
         for delivery in Delivery.objects.filter(
@@ -246,7 +238,7 @@ def deliveries_receive(*, deliveries: list[dict]) -> list[Received]:
         else:
             positions[key] = len(incoming)
             plan.append((len(incoming), True))
-            incoming.append(_incoming(**item))
+            incoming.append(_incoming(item, actor))
     with intake_transaction():
         written = _write(incoming)
     return [
@@ -269,52 +261,34 @@ class _Incoming:
     actor: object
 
 
-def _incoming(
-    *,
-    channel: str,
-    source: str,
-    received_at: datetime,
-    files: list[IncomingFile],
-    actor=None,
-    to_number: str = "",
-    from_address: str = "",
-    external_id: str = "",
-    precinct: Precinct | None = None,
-    fax_number: FaxNumber | None = None,
-    pages: int | None = None,
-    notes: str = "",
-    late_reason: str = "",
-    allowed_types: tuple[str, ...] | None = SCAN_TYPES,
-    quarantine_reason: str = "",
-    possibly_not_detainer: bool = False,
-    parse_defects: tuple[str, ...] = (),
-) -> _Incoming:
-    received_at, clock_note = _check_received_at(received_at, source, late_reason)
-    checked = [file_check(file, allowed_types) for file in files]
+def _incoming(facts: DeliveryFacts, actor) -> _Incoming:
+    received_at, clock_note = _check_received_at(facts.received_at, facts.source, facts.late_reason)
+    checked = [file_check(file, facts.allowed_types) for file in facts.files]
     dialled, precinct, fax_number, match = _resolve_number(
-        channel, to_number, received_at, precinct, fax_number
+        facts.channel, facts.to_number, received_at, facts.precinct, facts.fax_number
     )
+    pages = facts.pages
     if pages is None and checked:
         pages = sum(doc.pages or 0 for doc in checked) or None
     fields = dict(
-        channel=channel,
-        source=source,
+        channel=facts.channel,
+        source=facts.source,
         received_at=received_at,
         precinct=precinct,
         fax_number=fax_number,
         to_number=dialled,
         number_match=match,
-        from_address=from_address.strip()[:320],
-        external_id=external_id,
+        from_address=facts.from_address.strip()[:320],
+        external_id=facts.external_id,
         pages=pages,
-        notes="\n".join(note for note in (notes.strip(), clock_note) if note),
-        late_reason=late_reason.strip(),
+        notes="\n".join(note for note in (facts.notes.strip(), clock_note) if note),
+        late_reason=facts.late_reason.strip(),
         logged_by=actor if getattr(actor, "is_authenticated", False) else None,
-        quarantine_reason=quarantine_reason,
-        possibly_not_detainer=possibly_not_detainer,
-        parse_defects=list(parse_defects),
+        quarantine_reason=facts.quarantine_reason,
+        possibly_not_detainer=facts.possibly_not_detainer,
+        parse_defects=list(facts.parse_defects),
     )
-    forms = [index for index, file in enumerate(files) if file.form]
+    forms = [index for index, file in enumerate(facts.files) if file.form]
     return _Incoming(fields, checked, forms, actor)
 
 

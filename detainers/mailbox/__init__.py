@@ -1,9 +1,13 @@
 """The central mailbox: each detainer emailed to the central address read once, kept, never deleted.
 
+    address.py   CENTRAL_MAILBOX_URL read into an address
     imap.py      the only code that talks IMAP: reads the folder, moves each copy after the commit
+    parsing.py   a message's bytes into its headers, body and files (hostile mail included)
     messages.py  each message's bytes into one delivery, exactly once, a chunk per transaction;
                  retrying a quarantined one
-    health.py    what the central inbox shows about the mailbox, and the lease a run holds
+    lease.py     the lease each reader holds, and the state it leaves
+    health.py    what the central inbox shows about the mailbox
+    tasks.py     the minute's task and each reader's share
 
 A message is stored first (its raw bytes become the delivery's message/rfc822 document, in the same
 commit as everything read from it) and moved on the server only after that commit, to `Processed`
@@ -12,13 +16,9 @@ or `Quarantine`. A crash between the two leaves the copy in the folder; the next
 (MAILBOX_READERS) each take the copies whose UID leaves their remainder, under leases of their own.
 """
 
+from detainers.mailbox.address import MailboxAddress, MailboxNotConfigured, mailbox_address_parse
 from detainers.mailbox.health import MailboxHealth, mailbox_health
-from detainers.mailbox.imap import (
-    MailboxAddress,
-    MailboxNotConfigured,
-    mailbox_address_parse,
-    mailbox_ingest,
-)
+from detainers.mailbox.imap import mailbox_ingest
 from detainers.mailbox.messages import (
     IngestSummary,
     Origin,

@@ -19,9 +19,10 @@ from detainers.core.audit import event_record
 from detainers.core.documents import TEXT
 from detainers.counting.rule import counts_add
 from detainers.intake.services import (
+    DeliveryFacts,
     IncomingFile,
     deliveries_receive,
-    delivery_receive,
+    delivery_receive_facts,
     document_store,
     file_check,
     intake_transaction,
@@ -155,10 +156,10 @@ def messages_ingest(*, copies: list[tuple[bytes, Origin]]) -> list[MailMessage]:
         for index, copy in enumerate(read)
         if not copy.headers.own_notice and copy.external_id not in firsts
     ]
-    arguments = [read[index].delivery_arguments() for index in new]
+    facts = [read[index].delivery_facts() for index in new]
     # Not a bare atomic(): if the rows below fail, the documents' files go with the deliveries.
     with intake_transaction():
-        received = dict(zip(new, deliveries_receive(deliveries=arguments), strict=True))
+        received = dict(zip(new, deliveries_receive(deliveries=facts), strict=True))
         rows = [_row_of(copy, received.get(index), firsts) for index, copy in enumerate(read)]
         MailMessage.objects.bulk_create(rows)
     for row in rows:
@@ -184,9 +185,9 @@ class _Read:
         headers = message_headers(raw)
         return cls(raw, origin, sha256, headers, external_id_for(headers.message_id, sha256))
 
-    def delivery_arguments(self) -> dict:
+    def delivery_facts(self) -> DeliveryFacts:
         reason, parsed = _understand(self.raw, self.headers)
-        return _delivery_arguments(
+        return _delivery_facts(
             self.raw, self.headers, self.origin, self.external_id, reason, parsed
         )
 
@@ -221,17 +222,17 @@ def _understand(raw: bytes, headers: MessageHeaders) -> tuple[str, ParsedMessage
         return unreadable.reason, None
 
 
-def _delivery_arguments(
+def _delivery_facts(
     raw: bytes,
     headers: MessageHeaders,
     origin: Origin,
     external_id: str,
     reason: str,
     parsed: ParsedMessage | None,
-) -> dict:
-    """delivery_receive's keyword arguments for a message: the raw message is the first file."""
+) -> DeliveryFacts:
+    """What a message tells of its delivery: the raw message is the first file."""
     files = [IncomingFile("message.eml", raw, RAW)] + (_files_of(parsed) if parsed else [])
-    return dict(
+    return DeliveryFacts(
         channel=Channel.EMAIL,
         source=Source.MAILBOX,
         received_at=_received_at(headers, origin),
@@ -256,9 +257,9 @@ def _receive(
     reason: str,
     parsed: ParsedMessage | None,
 ) -> MailMessage:
-    arguments = _delivery_arguments(raw, headers, origin, external_id, reason, parsed)
+    facts = _delivery_facts(raw, headers, origin, external_id, reason, parsed)
     with intake_transaction():
-        received = delivery_receive(**arguments)
+        received = delivery_receive_facts(facts)
         delivery = received.delivery
         if not received.created:
             return _record(origin, raw, sha256, headers, Outcome.DUPLICATE, delivery)

@@ -20,6 +20,7 @@ from functools import lru_cache
 from html.parser import HTMLParser
 
 from detainers.core.documents import JPEG, PNG, TEXT, content_type_of
+from detainers.core.notice_header import NOTICE_HEADER, is_own_notice
 
 TNEF = "application/ms-tnef"
 OCTET = "application/octet-stream"
@@ -103,7 +104,6 @@ class ParsedMessage:
 def message_headers(raw: bytes) -> MessageHeaders:
     """Message-ID, sender, date and whether it is this app's own notice. Never raises."""
     # Imported here: routing reads documents through a module that uses this one's TEXT.
-    from detainers.core.notice_header import NOTICE_HEADER, is_own_notice
 
     try:
         blank = _BLANK_LINE.search(raw)
