@@ -1,4 +1,4 @@
-"""document_text on rendered forms (detainers/demo_forms.py): text layers, email bodies, faxes, scans.
+"""document_text on rendered forms (detainers/demo/): text layers, email bodies, faxes, scans.
 
 The OCR tests need the tesseract binary and cost a few seconds a page, so there are few of them;
 bench/extraction measures accuracy over many forms.
@@ -13,10 +13,8 @@ import pytest
 from PIL import Image, ImageDraw
 from pypdf import PdfWriter
 
-from detainers.demo.filled_forms import (
-    expected_fields,
-    filled_form_random,
-    form_email_body,
+from detainers.demo.filled_forms import expected_fields, filled_form_random, form_email_body
+from detainers.demo.pages import (
     form_fax_tiff,
     form_page_images,
     form_pdf_text_layer,

@@ -9,12 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from detainers.counting.rule import counts_check
-from detainers.demo.filled_forms import (
-    expected_fields,
-    filled_form_random,
-    form_email_body,
-    form_pdf_text_layer,
-)
+from detainers.demo.filled_forms import expected_fields, filled_form_random, form_email_body
+from detainers.demo.pages import form_pdf_text_layer
 from detainers.extraction import services
 from detainers.intake import routing
 from detainers.intake.services import IncomingFile, delivery_receive

@@ -8,7 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from detainers.demo.filled_forms import filled_form_random, form_fax_tiff, form_pdf_text_layer
+from detainers.demo.filled_forms import filled_form_random
+from detainers.demo.pages import form_fax_tiff, form_pdf_text_layer
 from detainers.models import DetainerRequest, Extraction
 
 from .conftest import api_client_for, needs

@@ -11,7 +11,8 @@ from email.utils import format_datetime, make_msgid
 import pytest
 from django.utils import timezone
 
-from detainers.demo.filled_forms import filled_form_random, form_pdf_text_layer
+from detainers.demo.filled_forms import filled_form_random
+from detainers.demo.pages import form_pdf_text_layer
 from detainers.mailbox import mailbox_health, mailbox_ingest, tasks
 from detainers.models import Delivery, DetainerRequest, Extraction, InboxEntry, MailMessage
 

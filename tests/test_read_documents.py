@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from detainers.demo.filled_forms import filled_form_random, form_pdf_text_layer
+from detainers.demo.filled_forms import filled_form_random
+from detainers.demo.pages import form_pdf_text_layer
 from detainers.intake import routing
 from detainers.models import Delivery, DetainerRequest, Extraction
 

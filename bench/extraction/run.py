@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/extraction/run.py [--forms 20] [--seed 1]
 
-It renders N invented forms (detainers/demo_forms.py) five ways: a PDF with a text layer, a fine
+It renders N invented forms (detainers/demo/) five ways: a PDF with a text layer, a fine
 fax (bilevel Group 4 TIFF at 204x196 dpi with speckles, skew and threshold jitter), a scanned PDF
 (greyscale JPEG pages), an email body and a standard-resolution fax (the same at 204x98 dpi); runs document_text + form_fields on each and compares
 with the fields the form was filled with (exact match, a missing field counts as wrong).
@@ -76,13 +76,14 @@ def _arguments():
 
 def _documents(form, rng: random.Random, std_fax_rng: random.Random) -> dict[str, bytes]:
     from detainers.demo import filled_forms as demo_forms
+    from detainers.demo import pages as demo_pages
 
     return {
-        "text PDF": demo_forms.form_pdf_text_layer(form),
-        "fax TIFF": demo_forms.form_fax_tiff(form, rng=rng),
-        "scanned PDF": demo_forms.form_scanned_pdf(form, rng=rng),
+        "text PDF": demo_pages.form_pdf_text_layer(form),
+        "fax TIFF": demo_pages.form_fax_tiff(form, rng=rng),
+        "scanned PDF": demo_pages.form_scanned_pdf(form, rng=rng),
         "email": demo_forms.form_email_body(form).encode(),
-        "std fax": demo_forms.form_fax_tiff(form, rng=std_fax_rng, fine=False),
+        "std fax": demo_pages.form_fax_tiff(form, rng=std_fax_rng, fine=False),
     }
 
 
@@ -143,7 +144,8 @@ def _baseline(forms, rng: random.Random) -> dict:
     from PIL import Image, ImageSequence
 
     from detainers.core.identifiers import a_number_normalise
-    from detainers.demo.filled_forms import expected_fields, form_fax_tiff
+    from detainers.demo.filled_forms import expected_fields
+    from detainers.demo.pages import form_fax_tiff
 
     right = total = 0
     seconds = []
@@ -251,7 +253,8 @@ def _steps(forms, rng: random.Random) -> None:
     """Fax fields exact and seconds per page with each preprocessing step switched off in turn."""
     from PIL import Image, ImageSequence
 
-    from detainers.demo.filled_forms import expected_fields, form_fax_tiff
+    from detainers.demo.filled_forms import expected_fields
+    from detainers.demo.pages import form_fax_tiff
     from detainers.extraction.fields import form_fields
     from detainers.extraction.ocr import ocr_lines
     from detainers.extraction.text import DocumentText

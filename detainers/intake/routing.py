@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
-from django.urls import reverse
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from detainers.core.audit import event_record
@@ -123,20 +123,24 @@ def _notice_sent(delivery_id: int, claimed_at) -> None:
 
 
 def notice_message(delivery: Delivery) -> dict:
+    """The notice: receipt number, precinct, time and a link to the item; no personal data. Its
+    text (and the link, from the URL names) is a template: templates/detainers/email/notice.txt."""
     where = delivery.precinct.code if delivery.precinct else "unknown precinct"
-    received = timezone.localtime(delivery.received_at)
     first_request = delivery.requests.order_by("pk").first()
-    path = reverse("inbox-item", args=[first_request.pk]) if first_request else reverse("inbox")
-    link = f"{settings.SITE_URL.rstrip('/')}{path}"
+    body = render_to_string(
+        "detainers/email/notice.txt",
+        {
+            "channel": delivery.get_channel_display().lower(),
+            "receipt_number": delivery.receipt_number,
+            "where": where,
+            "received": timezone.localtime(delivery.received_at),
+            "site_url": settings.SITE_URL.rstrip("/"),
+            "request_id": first_request.pk if first_request else None,
+        },
+    )
     return {
         "subject": f"[Detainer Desk] {delivery.receipt_number} received ({delivery.get_channel_display()}, {where})",
-        "message": (
-            f"A {delivery.get_channel_display().lower()} was received and is in the central inbox.\n\n"
-            f"Receipt number: {delivery.receipt_number}\n"
-            f"Precinct: {where}\n"
-            f"Received: {received:%Y-%m-%d %H:%M %Z}\n"
-            f"Review it: {link}\n"
-        ),
+        "message": body,
         "from_email": settings.DEFAULT_FROM_EMAIL,
         "recipient_list": [settings.CENTRAL_INBOX_EMAIL],
         "headers": {NOTICE_HEADER: notice_header_value(delivery.receipt_number)},

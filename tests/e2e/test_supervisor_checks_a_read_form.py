@@ -4,7 +4,8 @@ fields are filled in and marked as read from the document; one is corrected, the
 import random
 
 from accounts.access import Role
-from detainers.demo.filled_forms import filled_form_random, form_pdf_text_layer
+from detainers.demo.filled_forms import filled_form_random
+from detainers.demo.pages import form_pdf_text_layer
 from detainers.extraction.services import document_extract
 from detainers.intake import routing
 from detainers.models import Disposition, Event, Extraction

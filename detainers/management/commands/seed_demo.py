@@ -14,6 +14,7 @@ from accounts.access import Role
 from accounts.models import User
 from detainers.core.documents import FAX_TYPES
 from detainers.demo import filled_forms as demo_forms
+from detainers.demo import pages as demo_pages
 from detainers.intake import routing
 from detainers.intake.services import IncomingFile, delivery_receive
 from detainers.models import Channel, Source
@@ -143,7 +144,7 @@ class Command(BaseCommand):
                     received_at=received_at,
                     files=[
                         IncomingFile(
-                            "detainer.pdf", demo_forms.form_pdf_text_layer(form), form=by_email
+                            "detainer.pdf", demo_pages.form_pdf_text_layer(form), form=by_email
                         )
                     ],
                     to_number="" if by_email else line.number,
