@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import Role, allow
+from config.api_schema import NOT_ALLOWED, DetailSerializer, field_errors_response
 from precincts import selectors, services
 from precincts.models import FaxNumber
 from precincts.phone import fax_number_normalise
@@ -22,21 +23,8 @@ from precincts.serializers import (
 
 STAFF = (Role.CLERK, Role.SUPERVISOR, Role.ADMIN)
 
-# The refusals, as DRF writes them: {"field": ["message", ...]} for input that is refused, and
-# {"detail": "message"} for a body that cannot be parsed, a role that may not, or no such item.
-REFUSED = OpenApiResponse(
-    response={
-        "type": "object",
-        "additionalProperties": {
-            "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]
-        },
-        "example": {"number": ["That is too long to be a phone number."]},
-    },
-    description="What was refused (a field, or the body as a whole) and how to fix it.",
-)
-_DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
-NOT_ALLOWED = OpenApiResponse(_DETAIL, description="The account's role may not do this.")
-NOT_FOUND = OpenApiResponse(_DETAIL, description="No such fax number.")
+REFUSED = field_errors_response({"number": ["That is too long to be a phone number."]})
+NOT_FOUND = OpenApiResponse(DetailSerializer, description="No such fax number.")
 
 
 class MomentFieldSchema(OpenApiSerializerFieldExtension):

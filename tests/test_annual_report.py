@@ -262,6 +262,9 @@ def _readable_bytes(fmt: str, content: bytes) -> bytes:
 @pytest.mark.parametrize("fmt", ["list-csv", "list-xlsx", "csv", "xlsx", "pdf"])
 def test_no_download_holds_a_name_or_an_identifier(scene, page_as, fmt):
     content = _readable_bytes(fmt, download(page_as, 2024, fmt).content)
+    # Read, not blank: the lists hold the scene's requests, C-11's among them; the figures name
+    # each precinct and form.
+    assert b"C-11" in content and b"I-247A" in content
     for value in IDENTIFIERS:
         assert value.encode() not in content, value
 
@@ -390,6 +393,8 @@ def test_a_year_that_has_not_ended_cannot_be_closed(scene, page_as, supervisor):
     response = page_as("supervisor").post(close_url(this_year + 1), {"confirm": "yes"}, follow=True)
     assert f"{this_year + 1} has not ended yet" in response.content.decode()
     page = page_as("supervisor").get(report_url(this_year))
+    assert page.status_code == 200
+    assert f"<h1>Trust Act annual report {this_year}</h1>" in page.content.decode()
     assert "Close the" not in page.content.decode()
     assert not ClosedYear.objects.exists()
 

@@ -227,6 +227,9 @@ def test_a_request_reviewed_before_it_was_routed_is_listed_as_reviewed_only(api_
 
 
 def test_a_filter_does_not_widen_the_scope(api_as, scene):
+    # The filter finds C-11's item for whoever may see it, and the clerk does see their own.
+    assert ids(api_as("supervisor").get(LIST, {"precinct": "C-11"})) == [scene["c11"].pk]
+    assert sorted(ids(api_as("clerk").get(LIST))) == sorted([scene["b3"].pk, scene["gateway"].pk])
     assert ids(api_as("clerk").get(LIST, {"precinct": "C-11"})) == []
 
 

@@ -12,7 +12,10 @@ import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.password_validation import (
+    get_default_password_validators,
+    validate_password,
+)
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
@@ -337,6 +340,7 @@ def test_every_post_form_on_every_page_carries_a_csrf_token(client, people, b3):
 def test_no_page_of_the_app_has_inline_script_or_style(client, people, b3):
     """The policy would block them: a page that needs one would break in the browser."""
     item = routed_item()
+    checked: set[tuple[str, str]] = set()
     for person in ("anonymous", "clerk", "supervisor", "admin"):
         client.logout()
         if people[person] is not None:
@@ -347,6 +351,17 @@ def test_no_page_of_the_app_has_inline_script_or_style(client, people, b3):
             response = client.get(url)
             if response.status_code == 200 and "html" in response.get("Content-Type", ""):
                 assert read(response).inline == [], f"{url} as {person}"
+                checked.add((person, url))
+    # Only pages that opened are read: each person's own pages must have been among them.
+    assert {
+        ("anonymous", LOGIN),
+        ("clerk", "/intake/"),
+        ("supervisor", "/dashboard/"),
+        ("supervisor", reverse("inbox")),
+        ("supervisor", reverse("inbox-item", args=[item.pk])),
+        ("supervisor", "/inbox/search/"),
+        ("admin", "/"),
+    } <= checked, sorted(checked)
     fail_logins(Client(), "clerk", 5)
     lockout = log_in(Client(), "clerk", "wrong")
     assert lockout.status_code == 429 and read(lockout).inline == []
@@ -422,8 +437,26 @@ def test_a_weak_password_is_refused(other_precinct_clerk, password):
         validate_password(password, user=other_precinct_clerk)
 
 
-def test_a_long_uncommon_password_is_accepted(clerk):
-    validate_password("violet tram ledger 1987 harbour", user=clerk)
+def test_a_long_uncommon_password_is_accepted(clerk, client):
+    password = "violet tram ledger 1987 harbour"
+    # Accepted by every rule in force: with no rules configured anything would be.
+    rules = [type(rule).__name__ for rule in get_default_password_validators()]
+    assert rules == [
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    ]
+    assert validate_password(password, user=clerk) is None
+
+    form = UserCreationForm(
+        data={"username": "newclerk", "password1": password, "password2": password}
+    )
+    assert form.is_valid(), form.errors
+    assert form.save().check_password(password)
+    clerk.set_password(password)
+    clerk.save(update_fields=["password"])
+    assert log_in(client, "clerk", password).status_code == 302
 
 
 def test_the_admins_new_user_form_refuses_a_weak_password(db):

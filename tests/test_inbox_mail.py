@@ -88,12 +88,18 @@ def test_the_list_flags_quarantined_and_doubtful_emails(page_as):
 def test_a_configured_mailbox_costs_the_list_one_more_query(
     settings, page_as, django_assert_num_queries
 ):
-    emailed(corpus.not_an_email())
+    item = emailed(corpus.not_an_email())
     settings.CENTRAL_MAILBOX_URL = "imaps://central:s3cret@mail.example.org/INBOX"
     client = page_as("supervisor")
     # tests/test_inbox.py pins 8 without a mailbox; the panel then also reads the mailbox's state.
     with django_assert_num_queries(9):
-        client.get(reverse("inbox"))
+        response = client.get(reverse("inbox"))
+
+    assert response.status_code == 200
+    assert [row.request.pk for row in response.context["rows"]] == [item.pk]
+    health = response.context["mailbox_health"]
+    assert health.configured and health.quarantined == 1
+    assert 'aria-label="Central mailbox"' in response.content.decode()
 
 
 # --- One email's page -----------------------------------------------------------------------------

@@ -228,8 +228,17 @@ def test_it_shows_another_precincts_clerk_only_their_own_lines_and_log(page_as, 
 
 def test_it_ignores_a_receipt_of_another_precinct(page_as, b3, c11):
     c11_fax = fax_received(to_number="+16175550151")
+    b3_fax = fax_received(to_number="+16175550133")
+    # The clerk's own receipt is shown: the marker looked for below is the one the page uses.
+    own = page_as("clerk").get(URL, {"receipt": b3_fax.pk})
+    assert own.status_code == 200
+    assert f'<strong class="receipt">{b3_fax.receipt_number}</strong>' in own.content.decode()
     for receipt in (c11_fax.pk, "abc", "٣", "-1", "99999999999999999999999"):
-        page = page_as("clerk").get(URL, {"receipt": receipt}).content.decode()
+        response = page_as("clerk").get(URL, {"receipt": receipt})
+        page = response.content.decode()
+        assert response.status_code == 200, receipt
+        assert "B-3 Mattapan" in page and 'class="card intake-form"' in page, receipt
+        assert response.context["receipt"] is None, receipt
         assert 'class="receipt"' not in page
         assert c11_fax.receipt_number not in page
 

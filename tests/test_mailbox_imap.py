@@ -37,6 +37,7 @@ def test_it_reads_every_hard_case_and_files_each_on_the_server(imap):
         DetainerRequest.objects.count() == len(cases) + 2
     )  # two forms in one, two encoded-name forms
     # Each delivery keeps the message exactly as the server had it.
+    assert MailMessage.objects.count() == len(cases)
     for copy in MailMessage.objects.select_related("raw"):
         assert copy.raw.file.read() in cases.values()
         assert copy.moved_to == copy.folder

@@ -233,9 +233,23 @@ def test_received_at_is_the_date_header_if_sane_else_the_arrival_else_now():
 
 
 def test_logs_carry_ids_and_counts_never_subjects_names_or_addresses(caplog):
+    cases = corpus.hard_cases()
     with caplog.at_level(logging.DEBUG):
-        for name, raw in corpus.hard_cases().items():
+        for name, raw in cases.items():
             ingest(raw, uid=hash(name) % 10_000 + 1)
+    read = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "detainers.mailbox.messages"
+        and "read into delivery" in record.getMessage()
+    ]
+    assert len(read) == len(cases) == MailMessage.objects.count()
+    assert set(read) == {
+        f"mail message {copy.pk} read into delivery {copy.delivery_id} ({copy.outcome})"
+        for copy in MailMessage.objects.all()
+    }
+    # Each is in the messages as sent (latin-1 reads any bytes): its absence below means something.
+    sent = b"".join(cases.values()).decode("latin-1").lower()
     logged = caplog.text.lower()
     for personal in (
         "ero.boston",
@@ -246,6 +260,7 @@ def test_logs_carry_ids_and_counts_never_subjects_names_or_addresses(caplog):
         "detainer for",
         "kelly",
     ):
+        assert personal in sent, personal
         assert personal not in logged
 
 

@@ -93,6 +93,7 @@ def test_every_list_has_as_many_rows_as_its_figure(page_as, done):
             listed = client.get(f"{URL}{done.pk}/?{query}").context["page"].paginator.count
             assert listed == count, (query, listed, count)
             checked += 1
+    assert [figure for figure, *_ in figures.cells] == list(FIGURES)
     for _figure, _, count, query in figures.cells:
         response = client.get(f"{URL}{done.pk}/?{query}")
         assert response.context["page"].paginator.count == count
@@ -118,7 +119,9 @@ def test_each_row_is_matched_by_the_rule_it_was_made_for(scene, done):
     assert Counter(fallback.values_list("confidence", flat=True)) == {0.8: 20, 0.9: 20}
 
     ambiguous_ids = set(scene.request_ids["ambiguous"])
-    for row in rows.filter(result=Result.AMBIGUOUS):
+    ambiguous = rows.filter(result=Result.AMBIGUOUS)
+    assert ambiguous.count() == scene.total("ambiguous") > 0
+    for row in ambiguous:
         assert row.request_id is None
         assert len(row.candidates) == 2
         assert {c["request"] for c in row.candidates} <= ambiguous_ids
@@ -218,6 +221,7 @@ def test_a_request_not_among_the_candidates_cannot_be_chosen(page_as, done):
 def test_every_list_exports_as_csv_with_as_many_rows(page_as, done):
     client = page_as("supervisor")
     figures = page_figures(client, done)
+    assert [figure for figure, *_ in figures.cells] == list(FIGURES)
     for figure, _, count, query in figures.cells:
         response = client.get(f"{URL}{done.pk}/export.csv?{query}")
         assert response.status_code == 200

@@ -364,16 +364,31 @@ def test_the_api_takes_the_query_only_in_a_post_body(api_as, two_precincts):
 
 def test_the_query_is_never_logged(page_as, api_as, two_precincts, caplog):
     caplog.set_level(logging.DEBUG)
-    page_as("supervisor").post(PAGE, {"q": "Quixote"})
-    page_as("supervisor").post(PAGE, {"q": "Quixote" * 40})  # refused: too long
-    page_as("clerk").post(PAGE, {"q": "Quixote"})  # refused: 403
+    statuses = [
+        page_as("supervisor").post(PAGE, {"q": "Quixote"}).status_code,
+        page_as("supervisor").post(PAGE, {"q": "Quixote" * 40}).status_code,  # refused: too long
+        page_as("clerk").post(PAGE, {"q": "Quixote"}).status_code,  # refused: 403
+    ]
     client = api_as("supervisor")
-    client.post(API, {"q": "Quixote"}, format="json")
-    client.post(API, {"q": "Quixote" * 40}, format="json")
-    client.post(API, "Quixote", content_type="application/json")  # not JSON: 400
-    api_as("anonymous").post(API, {"q": "Quixote"}, format="json")
+    answer = client.post(API, {"q": "Quixote"}, format="json")
+    statuses += [
+        answer.status_code,
+        client.post(API, {"q": "Quixote" * 40}, format="json").status_code,
+        client.post(API, "Quixote", content_type="application/json").status_code,  # not JSON
+        api_as("anonymous").post(API, {"q": "Quixote"}, format="json").status_code,
+    ]
 
-    assert caplog.records, "the refusals are logged (their paths only)"
+    assert statuses == [200, 400, 403, 200, 400, 400, 401]
+    assert set(api_ids(answer)) == {item.pk for item in two_precincts.values()}
+    # Logins log records too: these are the refusals' own, which name only the path.
+    refusals = [record.getMessage() for record in caplog.records if record.name == "django.request"]
+    assert refusals == [
+        f"Bad Request: {PAGE}",
+        f"Forbidden (Permission denied): {PAGE}",
+        f"Bad Request: {API}",
+        f"Bad Request: {API}",
+        f"Unauthorized: {API}",
+    ], "the refusals are logged (their paths only)"
     for record in caplog.records:
         logged = record.getMessage() + repr(record.args)
         assert "quixote" not in logged.lower(), record.name

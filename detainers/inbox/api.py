@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import Role, allow, has_role
+from config.api_schema import NOT_ALLOWED, DetailSerializer, field_errors_response
 from config.errors import found_or_404
-from detainers.core.api import NOT_ALLOWED, DetailSerializer, field_errors_response
 from detainers.inbox import search, selectors
 from detainers.inbox.serializers import (
     DetainerRequestSerializer,

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import Role, allow
-from detainers.core.api import NOT_ALLOWED, field_errors_response
+from config.api_schema import NOT_ALLOWED, field_errors_response
 from detainers.core.documents import FAX_TYPES
 from detainers.intake.selectors import fax_receipt_item
 from detainers.intake.serializers import FaxReceiptSerializer, FaxReportSerializer

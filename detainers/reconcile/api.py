@@ -14,8 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import Role, allow
+from config.api_schema import NOT_ALLOWED, DetailSerializer, field_errors_response
 from config.errors import found_or_404
-from detainers.core.api import NOT_ALLOWED, DetailSerializer, field_errors_response
 from detainers.models import Reconciliation, ReconciliationRow
 from detainers.reconcile import selectors, services
 from detainers.reconcile.forms import UploadForm

@@ -1,4 +1,4 @@
-"""What every API endpoint of the app says alike in the schema: its refusals.
+"""What every API endpoint (precincts and detainers alike) says in the schema about its refusals.
 
 The bodies themselves come from DRF and config/errors.py (the one error path); these only describe
 them in the OpenAPI schema.
