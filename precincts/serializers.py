@@ -38,7 +38,7 @@ class QueryMomentField(MomentField):
 
 class PrecinctCodeField(serializers.SlugRelatedField):
     """A precinct by its code. A NUL character is refused before the lookup: PostgreSQL cannot
-    compare text holding one and would answer 500 (found by tests/test_schemathesis.py)."""
+    compare text holding one and would answer 500 (found by tests/project/test_schemathesis.py)."""
 
     def to_internal_value(self, data):
         if isinstance(data, str) and "\x00" in data:
