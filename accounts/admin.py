@@ -1,8 +1,18 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from rest_framework.authtoken.models import TokenProxy
 
 from accounts.forms import UserChangeForm, UserCreationForm
-from accounts.models import User
+from accounts.models import ApiToken, User
+from accounts.tokens import api_token_issue, api_token_owners_for, api_tokens_revoke
+
+# DRF's token admin listed every key in clear. Its app stays installed only for its migrations
+# (accounts/migrations/0006 hashed its keys into ApiToken); unregistering fails loudly if
+# rest_framework.authtoken ever comes after accounts in INSTALLED_APPS.
+admin.site.unregister(TokenProxy)
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "user_permissions")
 ROLE_FIELDS = {
@@ -46,3 +56,63 @@ class UserAdmin(BaseUserAdmin):
     @admin.display(description="Roles")
     def roles(self, user: User) -> str:
         return ", ".join(sorted(group.name for group in user.groups.all())) or "—"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Who: admins. A key is shown once, on the page after adding it; lists show its first characters."""
+
+    list_display = ("prefix", "user", "created", "last_used", "expires_at", "state")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "prefix")
+    actions = ["revoke"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("user", "expires_at")
+        return ("user", "prefix", "created", "last_used", "expires_at", "revoked_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("user", "prefix", "created", "last_used", "revoked_at")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = api_token_owners_for(admin=request.user)
+            kwargs["help_text"] = (
+                "A token acts as its user, so here only for integration accounts (Fax gateway) "
+                "or yourself. A person's own token: python manage.py create_api_token USERNAME."
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # Kept on this instance only, for response_add to show: never saved, never in a message
+        # (messages can wait in a cookie or the session).
+        obj.key_shown_once = api_token_issue(token=obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "New API token",
+            "token": obj,
+            "key": obj.key_shown_once,
+        }
+        response = TemplateResponse(request, "admin/accounts/apitoken/created.html", context)
+        add_never_cache_headers(response)
+        return response
+
+    @admin.display(description="State")
+    def state(self, token: ApiToken) -> str:
+        if token.revoked_at is not None:
+            return "revoked"
+        return "active" if token.is_usable_at(timezone.now()) else "expired"
+
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = api_tokens_revoke(tokens=queryset)
+        self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)

@@ -13,8 +13,8 @@ ADMIN_PERMISSIONS = {
     ("precincts", "faxnumber"): ["add", "change", "view"],
     ("accounts", "user"): ["add", "change", "view"],
     ("auth", "group"): ["view"],
-    ("authtoken", "token"): ["add", "change", "view", "delete"],
-    ("authtoken", "tokenproxy"): ["add", "change", "view", "delete"],
+    # Revoking is a change; no delete, so a revoked token stays listed as the record of it.
+    ("accounts", "apitoken"): ["add", "change", "view"],
 }
 
 

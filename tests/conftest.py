@@ -15,11 +15,11 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.access import Role
 from accounts.models import User
+from accounts.tokens import api_token_create
 from precincts.models import FaxNumber, Precinct
 from precincts.services import fax_number_assign
 
@@ -240,8 +240,8 @@ def api_client_for(user: User | None, token: bool = False) -> APIClient:
     client = APIClient()
     if user is not None:
         if token:
-            key, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {key.key}")
+            _, key = api_token_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         else:
             client.force_login(user)
     return client

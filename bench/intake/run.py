@@ -65,9 +65,9 @@ STOP = threading.Event()  # set on Ctrl-C or an error: every client loop stops a
 FIXTURE = """
 from datetime import datetime, timezone
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 from accounts.access import Role
 from accounts.models import User
+from accounts.tokens import api_token_create
 from precincts.models import Precinct
 from precincts.services import fax_number_assign
 precinct = Precinct.objects.create(code="B-3", name="Mattapan", neighbourhood="Mattapan")
@@ -75,7 +75,7 @@ opened = datetime(2020, 1, 1, tzinfo=timezone.utc)
 fax_number_assign(precinct=precinct, number="{number}", active_from=opened)
 user = User.objects.create_user(username="bench-gateway")
 user.groups.add(Group.objects.get(name=Role.GATEWAY.value))
-print(Token.objects.create(user=user).key)
+print(api_token_create(user=user)[1])
 """
 
 

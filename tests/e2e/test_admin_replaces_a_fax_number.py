@@ -2,9 +2,9 @@
 gateway reports on the old number afterwards belongs to no precinct and is flagged in the inbox."""
 
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from accounts.access import Role
+from accounts.tokens import api_token_create
 from detainers.models import Delivery, NumberMatch
 from precincts.models import FaxNumber
 
@@ -65,7 +65,7 @@ def test_a_fax_to_the_retired_number_is_flagged_in_the_inbox(
     admin_page, supervisor_page = new_page(), new_page()
     log_in_through_the_form(admin_page, make_user("admin", Role.ADMIN), login_path="/admin/login/")
     log_in_with_a_session_cookie(supervisor_page, make_user("supervisor", Role.SUPERVISOR))
-    token = Token.objects.create(user=make_user("fax-gateway", Role.GATEWAY)).key
+    _, token = api_token_create(user=make_user("fax-gateway", Role.GATEWAY))
 
     admin_retires(admin_page, "(617) 555-0133")
     admin_gives_a_number(admin_page, "B-3", "(617) 555-0199")

@@ -8,8 +8,8 @@ import logging
 
 import pytest
 from django.db import InterfaceError, OperationalError
-from rest_framework.authentication import TokenAuthentication
 
+from accounts.authentication import ApiTokenAuthentication
 from detainers.inbox.views import items as inbox
 from detainers.intake import api
 from detainers.models import Delivery
@@ -52,7 +52,7 @@ def test_the_same_post_is_taken_once_the_database_is_back(api_as, b3, monkeypatc
 def test_it_answers_503_when_the_token_cannot_be_checked(api_as, gateway, monkeypatch):
     # DRF authenticates inside the view; its exception handler must not turn this into a 401/500.
     client = api_as("gateway")
-    monkeypatch.setattr(TokenAuthentication, "authenticate_credentials", gone)
+    monkeypatch.setattr(ApiTokenAuthentication, "authenticate_credentials", gone)
 
     response = client.get("/api/v1/requests/")
 

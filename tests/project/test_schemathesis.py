@@ -18,7 +18,6 @@ from django.contrib.auth.models import Group
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
@@ -28,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accounts.access import Role
+from accounts.tokens import api_token_create
 from config.wsgi import application
 from tests.conftest import local
 from tests.factories import fax_received
@@ -69,7 +69,7 @@ def tokens(b3, c11, supervisor, admin_user, gateway) -> dict[str, str]:
         fax_received(received_at=local(2024, 3, day, 9, 30), actor=gateway)
     fax_received(to_number="+16175550151", received_at=local(2025, 1, 2, 10, 0), actor=gateway)
     return {
-        name: Token.objects.get_or_create(user=user)[0].key
+        name: api_token_create(user=user)[1]
         for name, user in (("supervisor", supervisor), ("admin", admin_user), ("gateway", gateway))
     }
 
