@@ -2,8 +2,10 @@
 
 What a clerk or a fax gateway uploads must also be whole and inert (`document_check`): a PDF must
 end with its end-of-file marker, open in pypdf and hold no JavaScript, launch action or embedded
-file; every page of a TIFF, and a PNG or JPEG, must decode in Pillow. The mailbox keeps whatever
-is sent (intake.file_check) and does not come through here.
+file; every page of a TIFF, and a PNG or JPEG, must decode in Pillow. And it must fit the pixel
+budget (budget.py: no page of 30,000 x 30,000 pixels in a file of a few hundred bytes), judged from
+its headers before anything is decoded. The mailbox keeps whatever is sent (intake.file_check)
+and does not come through here.
 """
 
 import hashlib
@@ -64,10 +66,13 @@ def page_count(content: bytes, content_type: str) -> int | None:
             if isinstance(declared, int) and 0 < declared <= MAX_PAGES:
                 return int(declared)
             return len(reader.pages)
-        from PIL import Image
+        from detainers.core import budget  # it builds on this module's types
 
-        with Image.open(io.BytesIO(content)) as image:
-            return getattr(image, "n_frames", 1)
+        with budget.image_header(content=content, content_type=content_type) as image:
+            # Counted no further than MAX_PAGES: n_frames walks every frame, minutes for a TIFF
+            # of 140,000 empty ones. More than that is a count nobody could check: unknown.
+            frames = budget.frames_counted(image, up_to=MAX_PAGES)
+            return frames if frames <= MAX_PAGES else None
     except Exception:  # noqa: BLE001 - a file we cannot count is still kept; pages stay unknown
         return None
 
@@ -176,7 +181,21 @@ def _pdf_check(name: str, content: bytes, content_type: str = PDF) -> int:
         raise _refuse_active(name)
     if not 0 < pages <= MAX_PAGES:
         raise unreadable
+    _budget_check(name, content, PDF)
     return pages
+
+
+def _budget_check(name: str, content: bytes, content_type: str) -> None:
+    """Refuse a document too large in pixels to read or show (budget.py), from its headers."""
+    from detainers.core.budget import document_budget  # it builds on this module's types
+
+    overrun = document_budget(content=content, content_type=content_type)
+    if overrun is not None:
+        raise ValidationError(
+            f"{name!r} is too large to {overrun.use}: {overrun.reason}. Scan or export it again "
+            "as pages of a usual size (letter or legal) at 300 dpi.",
+            code="too_many_pixels",
+        )
 
 
 def _pdf_has_active_content(reader) -> bool:
@@ -222,32 +241,40 @@ def _is_active(found, depth: int = 0) -> bool:
 
 def _image_check(name: str, content: bytes, content_type: str) -> int:
     """The number of pages, once each decodes: a TIFF cut short would lose its last pages
-    unnoticed."""
+    unnoticed. Counted, then judged by the pixel budget, from the headers, before any decodes."""
     from PIL import Image
 
+    from detainers.core import budget  # it builds on this module's types
+
     kind = _NAMES[content_type]
+    unreadable = ValidationError(
+        f"{name!r} is a {kind} file that cannot be read to the end (it is cut short or "
+        "damaged). Scan or export it again.",
+        code="unreadable",
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "corrupt EXIF": the pages decide
+            with budget.image_header(content=content, content_type=content_type) as image:
+                frames = budget.frames_counted(image, up_to=MAX_PAGES)
+    except Exception:  # noqa: BLE001 - not even its header can be read
+        raise unreadable from None
+    if frames > MAX_PAGES:
+        raise ValidationError(
+            f"{name!r} has more than {MAX_PAGES} pages; at most {MAX_PAGES} are accepted. Split it.",
+            code="too_many_pages",
+        )
+    _budget_check(name, content, content_type)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            warnings.simplefilter("ignore", UserWarning)  # "corrupt EXIF": the pages decide
+            warnings.simplefilter("ignore", UserWarning)
             with Image.open(io.BytesIO(content)) as image:
-                frames = getattr(image, "n_frames", 1)
-                if frames > MAX_PAGES:
-                    raise ValidationError(
-                        f"{name!r} has {frames} pages; at most {MAX_PAGES} are accepted. Split it.",
-                        code="too_many_pages",
-                    )
                 for frame in range(frames):
                     image.seek(frame)
                     image.load()
-    except ValidationError:
-        raise
-    except Exception:  # noqa: BLE001 - cut short, damaged or absurdly large: Pillow cannot show it
-        raise ValidationError(
-            f"{name!r} is a {kind} file that cannot be read to the end (it is cut short or "
-            "damaged). Scan or export it again.",
-            code="unreadable",
-        ) from None
+    except Exception:  # noqa: BLE001 - cut short or damaged: Pillow cannot show it
+        raise unreadable from None
     return frames
 
 

@@ -21,9 +21,12 @@ from dataclasses import dataclass
 import pytesseract
 from PIL import Image, ImageChops, ImageFilter, ImageMath, ImageOps
 
+from detainers.core.budget import READING_DPI
 from detainers.extraction.text import Line, ReadingError, Word
 
-OCR_DPI = 300  # Tesseract reads best at about 300 dpi for body text of 8 to 10 points
+# Tesseract reads best at about 300 dpi for body text of 8 to 10 points. The pixel budget
+# (detainers.core.budget) judges every page at this resolution before it is stretched to it.
+OCR_DPI = READING_DPI
 OCR_TIMEOUT_SECONDS = 60  # per page; a page that takes longer is not a form
 DESKEW_MAX_DEGREES = 3.0
 DESPECKLE_MIN_DPI = 150  # below, lone specks are removed instead of a median filter

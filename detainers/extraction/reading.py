@@ -8,14 +8,24 @@ DocumentText.pages_skipped says when a document had more than MAX_PAGES.
 
 This module gets the pages: plain text, a PDF's text layer, the images of a PDF page without one,
 the frames of a TIFF, PNG or JPEG, and the resolution of each. The images are read by ocr.py.
+No page is decoded or stretched for OCR before the pixel budget (detainers.core.budget) has judged
+it from its headers: one over it fails the reading with "Kept, too large to read: ...".
 """
 
 import io
-from itertools import islice
 
-from PIL import Image, ImageSequence, UnidentifiedImageError
 from pypdf import PdfReader
 
+from detainers.core.budget import (
+    Use,
+    frame_dpi,
+    frames_counted,
+    image_budget,
+    image_header,
+    page_inches,
+    pdf_page_budget,
+)
+from detainers.core.documents import MAX_PAGES as MAX_COUNTED_PAGES
 from detainers.extraction.ocr import ocr_lines
 from detainers.extraction.text import DocumentText, Line, ReadingError, Word
 
@@ -23,7 +33,6 @@ MAX_PAGES = 10
 TEXT_LAYER_MIN_CHARACTERS = 20  # fewer on a page: a scan with a stray text fragment, OCR it
 IMAGE_TYPES = ("image/tiff", "image/png", "image/jpeg")
 MIN_PAGE_IMAGE_PIXELS = 300  # smaller images on a PDF page are logos or stamps
-MAX_PAGE_PIXELS = 60_000_000  # a letter page at 600 dpi is 34 million; more is no page
 
 
 def document_text(*, content: bytes, content_type: str) -> DocumentText:
@@ -32,7 +41,7 @@ def document_text(*, content: bytes, content_type: str) -> DocumentText:
     if content_type == "application/pdf":
         return _pdf_text(content)
     if content_type in IMAGE_TYPES:
-        return _image_text(content)
+        return _image_text(content, content_type)
     raise ReadingError(f"Documents of type {content_type!r} cannot be read automatically.")
 
 
@@ -69,6 +78,9 @@ def _pdf_text(content: bytes) -> DocumentText:
                 lines += _text_lines(layer, number)
                 continue
             method = "ocr"
+            overrun = pdf_page_budget(page=page, number=number)
+            if overrun is not None:
+                raise ReadingError(str(overrun))
             lines += _pdf_page_ocr(page, number)
     except ReadingError:
         raise
@@ -99,8 +111,7 @@ def _pdf_page_ocr(page, number: int) -> list[Line]:
 
     The resolution is the image's pixels over the page's inches, on each axis: a fax gateway's
     PDF keeps the fax's 204x98 or 204x196 dpi pixels and stretches them over the page."""
-    width = float(page.mediabox.width) / 72 or 8.5
-    height = float(page.mediabox.height) / 72 or 11
+    width, height = page_inches(page)
     lines: list[Line] = []
     for embedded in page.images:
         image = embedded.image
@@ -113,41 +124,23 @@ def _pdf_page_ocr(page, number: int) -> list[Line]:
 # --- Images -------------------------------------------------------------------------------------------
 
 
-def _image_text(content: bytes) -> DocumentText:
+def _image_text(content: bytes, content_type: str) -> DocumentText:
+    """The first MAX_PAGES frames, each decoded and read in turn once all of them fit the budget."""
     try:
-        image = Image.open(io.BytesIO(content))
-        total = getattr(image, "n_frames", 1)
-        frames = _frames(image)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        image = image_header(content=content, content_type=content_type)
+        total = frames_counted(image, up_to=MAX_COUNTED_PAGES)
+        overrun = image_budget(image=image, uses=(Use.READ,), pages=MAX_PAGES)
+    except Exception as error:  # Pillow raises many kinds on a damaged header
         raise ReadingError("The image is damaged or not an image.") from error
-    except Image.DecompressionBombError as error:  # Pillow's own limit, on a later frame
-        raise ReadingError("The image is far larger than a page; it was not read.") from error
-    lines: list[Line] = []
-    for number, frame in enumerate(frames, start=1):
-        dpi = _frame_dpi(frame, image.info.get("dpi"))
-        lines += ocr_lines(frame, page=number, dpi=dpi)
+    if overrun is not None:
+        raise ReadingError(str(overrun))
     read = min(total, MAX_PAGES)
+    lines: list[Line] = []
+    for number in range(1, read + 1):
+        try:
+            image.seek(number - 1)
+            image.load()  # one frame in memory at a time
+        except (OSError, SyntaxError, ValueError, EOFError) as error:
+            raise ReadingError("The image is damaged or not an image.") from error
+        lines += ocr_lines(image, page=number, dpi=frame_dpi(image))
     return DocumentText(method="ocr", pages=read, lines=tuple(lines), pages_skipped=total - read)
-
-
-def _frames(image: Image.Image) -> list[Image.Image]:
-    """The first MAX_PAGES frames, decoded; a frame far larger than a page is refused unread."""
-    frames = []
-    for frame in islice(ImageSequence.Iterator(image), MAX_PAGES):
-        if frame.width * frame.height > MAX_PAGE_PIXELS:
-            raise ReadingError("The image is far larger than a page; it was not read.")
-        frames.append(frame.copy())
-    return frames
-
-
-def _frame_dpi(frame: Image.Image, first: tuple | None) -> tuple[float, float]:
-    """The frame's resolution; without one, guess from a letter page's width (8.5 inches)."""
-    dpi = frame.info.get("dpi") or first
-    try:
-        x, y = float(dpi[0]), float(dpi[1])
-    except (TypeError, IndexError, ValueError):
-        x = y = 0.0
-    # Missing, or "72 dpi" written by a program that did not know: a page wider than 14 inches.
-    if x < 50 or y < 50 or frame.width / x > 14:
-        x = y = frame.width / 8.5
-    return x, y

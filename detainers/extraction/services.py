@@ -4,7 +4,10 @@ Routing makes the extractions (`extractions_create`, in its own transaction) and
 `extraction` queue reads each (`document_extract`), so reading never slows intake. What the form says
 fills the requests' empty fields through detainers.triage.services. A reading that fails for a reason a person
 can act on is recorded as failed with that reason and can be retried from the inbox; any other error
-is retried by the task, and recorded as failed (with an id to quote) after MAX_ATTEMPTS.
+is retried by the task, and recorded as failed (with an id to quote) after MAX_ATTEMPTS. One file
+cannot hold the queue: a page over the pixel budget fails with "Kept, too large to read: ..."
+(reading.py), a reading past its time limit is stopped and fails with that reason, and a document
+whose reading never finished MAX_ATTEMPTS times (its worker killed: out of memory) is not tried again.
 """
 
 import logging
@@ -13,6 +16,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -71,6 +76,9 @@ def document_extract(*, extraction_id: int) -> bool:
     if claimed != 1:
         return False
     extraction = Extraction.objects.select_related("document").get(pk=extraction_id)
+    if extraction.attempts > MAX_ATTEMPTS:  # counted at each claim: the earlier ones never ended
+        _finish(extraction, claimed_at, status=Extraction.Status.FAILED, error=_never_finished())
+        return True
     started = time.monotonic()
     try:
         text = document_text(
@@ -80,6 +88,11 @@ def document_extract(*, extraction_id: int) -> bool:
     except ReadingError as error:
         _finish(extraction, claimed_at, status=Extraction.Status.FAILED, error=str(error))
         return True
+    except SoftTimeLimitExceeded:
+        # Celery's soft limit (tasks.extract_document), raised wherever the reading was: recorded
+        # here, where the claim is known, and raised on so that the task ends without a retry.
+        _finish(extraction, claimed_at, status=Extraction.Status.FAILED, error=_stopped())
+        raise
     except Exception:
         _unexpected(extraction, claimed_at)
         raise
@@ -95,6 +108,37 @@ def document_extract(*, extraction_id: int) -> bool:
         fields=_stored(readings),
     )
     return True
+
+
+def extraction_stopped(*, extraction_id: int) -> bool:
+    """The task's time limit came between the reading's steps (not inside document_text): a
+    reading still claimed is recorded as failed with the reason. False if it was recorded already."""
+    extraction = (
+        Extraction.objects.filter(
+            pk=extraction_id, status=Extraction.Status.PENDING, claimed_at__isnull=False
+        )
+        .select_related("document")
+        .first()
+    )
+    if extraction is None:
+        return False
+    _finish(extraction, extraction.claimed_at, status=Extraction.Status.FAILED, error=_stopped())
+    return True
+
+
+def _stopped() -> str:
+    return (
+        f"Reading took longer than {settings.EXTRACTION_SOFT_TIME_LIMIT} seconds and was stopped. "
+        "The document is kept as received: open it and enter the fields by hand."
+    )
+
+
+def _never_finished() -> str:
+    return (
+        f"Reading was started {MAX_ATTEMPTS} times and never finished (the worker reading it was "
+        "stopped, most likely out of memory). The document is kept as received: open it and enter "
+        "the fields by hand."
+    )
 
 
 def _content(document: Document) -> bytes:

@@ -1,14 +1,20 @@
 """Documents as the inbox shows them: how each kind is shown, a fax page as PNG, and the audit
-event every look at one writes."""
+event every look at one writes.
+
+A page is drawn (here as PNG, or by the browser for a scan) only within the pixel budget
+(detainers.core.budget, MAX_SHOWN_PIXELS), judged from the file's headers: a page over it is never
+decoded, the request's page says "Kept, too large to show: ..." and the file can still be downloaded.
+"""
 
 import io
 import logging
 from dataclasses import dataclass
 
-from PIL import Image
+from django.core.exceptions import ValidationError
 
 from detainers.core.audit import event_record
-from detainers.core.documents import JPEG, PDF, PNG, TEXT, TIFF
+from detainers.core.budget import Use, frame_budget, image_budget, image_header, shown_size
+from detainers.core.documents import JPEG, MAX_PAGES, PDF, PNG, TEXT, TIFF
 from detainers.models import Document, Extraction
 
 logger = logging.getLogger(__name__)
@@ -39,6 +45,7 @@ class ShownDocument:
     text: str = ""  # kind "text": the first TEXT_SHOWN_BYTES, decoded
     text_cut: bool = False
     extraction: Extraction | None = None  # its reading, if it is one the app reads
+    too_large: str = ""  # "Kept, too large to show: ...": said instead of drawing its pages
 
 
 def document_shown(document: Document) -> ShownDocument:
@@ -47,6 +54,11 @@ def document_shown(document: Document) -> ShownDocument:
     kind, label = KINDS.get(document.content_type, ("file", label))
     pages = range(1, (document.pages or 0) + 1)
     extraction = getattr(document, "extraction", None)
+    if kind in ("tiff", "image"):
+        too_large = document_too_large_to_show(document)
+        return ShownDocument(
+            document, kind, label, pages, extraction=extraction, too_large=too_large
+        )
     if kind != "text":
         return ShownDocument(document, kind, label, pages, extraction=extraction)
     try:
@@ -79,18 +91,49 @@ def document_viewed(*, actor, document: Document, page: int | None = None) -> No
     event_record(action="document_viewed", actor=actor, delivery=document.delivery, changes=changes)
 
 
+def document_too_large_to_show(document: Document) -> str:
+    """Why the document's pages are not drawn (budget.py), or "" when they all fit; headers only.
+    A file that cannot be opened says so where it is shown (its pages are unknown). A PDF is drawn
+    by the browser's own viewer, a text is not drawn: "" for those."""
+    if document.content_type not in (TIFF, PNG, JPEG):
+        return ""
+    try:
+        with document.file.open("rb") as stored:
+            with image_header(stream=stored, content_type=document.content_type) as image:
+                overrun = image_budget(image=image, uses=(Use.SHOW,), pages=MAX_PAGES)
+    except Exception:  # noqa: BLE001 - unreadable headers: the page says the pages could not be read
+        logger.warning("document %s: its pages' sizes could not be read", document.pk)
+        return ""
+    return str(overrun) if overrun is not None else ""
+
+
 def document_page_png(document: Document, n: int) -> bytes | None:
-    """Page n (from 1) of a TIFF as PNG, stretched to square pixels (fax lines are often 2:1)."""
-    if document.content_type != TIFF or n < 1:
+    """Page n (from 1) of a TIFF as PNG, stretched to square pixels (fax lines are often 2:1, and a
+    stretch beyond budget.MAX_STRETCH is no fax's: not followed). None when there is no such page;
+    ValidationError, before anything is decoded, when the page is over the budget for showing."""
+    if document.content_type != TIFF or not 1 <= n <= MAX_PAGES:
         return None
-    with document.file.open("rb") as stored, Image.open(stored) as image:
-        if n > getattr(image, "n_frames", 1):
+    with (
+        document.file.open("rb") as stored,
+        image_header(stream=stored, content_type=TIFF) as image,
+    ):
+        try:
+            image.seek(n - 1)
+        except EOFError:
             return None
-        image.seek(n - 1)
-        page = image.convert("L")
-        x_dpi, y_dpi = image.info.get("dpi", (0, 0))
-        if x_dpi and y_dpi and x_dpi != y_dpi:
-            page = page.resize((page.width, round(page.height * x_dpi / y_dpi)))
+        overrun = frame_budget(image=image, number=n, use=Use.SHOW)
+        if overrun is not None:
+            raise ValidationError(str(overrun), code="too_large_to_show")
+        size = shown_size(image)
+        try:
+            page = image.convert("L")
+        except (OSError, SyntaxError, ValueError) as error:  # the mailbox keeps damaged files too
+            raise ValidationError(
+                f"Page {n} could not be drawn: the file is damaged. Download it to open it.",
+                code="unreadable",
+            ) from error
+        if page.size != size:
+            page = page.resize(size)
         out = io.BytesIO()
         page.save(out, format="PNG", optimize=True)
     return out.getvalue()

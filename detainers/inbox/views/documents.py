@@ -1,6 +1,7 @@
 """Documents, served only here, after the same access check the inbox uses, never from a public
 URL; every look is an audit event."""
 
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
@@ -13,6 +14,7 @@ from detainers.inbox.documents import (
     SERVED_TYPES,
     document_file_name,
     document_page_png,
+    document_too_large_to_show,
     document_viewed,
 )
 from detainers.triage import selectors as visibility
@@ -23,6 +25,7 @@ DOCUMENT_HEADERS = {
     "Cache-Control": "private, no-store",
 }
 SANDBOXED = "sandbox"
+PLAIN_TEXT = "text/plain; charset=utf-8"
 # Chrome has long refused to start its PDF viewer in a sandboxed document (crbug.com/413851; the
 # out-of-process viewer of current Chromium, 156 tried, shows it anyway). So a PDF gets, instead of
 # `sandbox`, a policy that lets the browser's viewer page do exactly what it needs: embed the PDF
@@ -48,8 +51,8 @@ def document(request, pk: int):
         content_type=SERVED_TYPES.get(stored.content_type, stored.content_type),
         filename=document_file_name(stored),
         # Only the kinds the inbox shows are opened in the browser; anything else (a raw email
-        # kept by the mailbox reader) is downloaded.
-        as_attachment=stored.content_type not in KINDS,
+        # kept by the mailbox reader), or a scan too large to draw, is downloaded.
+        as_attachment=stored.content_type not in KINDS or bool(document_too_large_to_show(stored)),
     )
     return _locked_down(response, pdf=stored.content_type == PDF)
 
@@ -58,9 +61,14 @@ def document(request, pk: int):
 @require_GET
 @xframe_options_sameorigin
 def document_page(request, pk: int, n: int):
-    """Who: as `document`. Page n of a TIFF fax as a PNG a browser can show."""
+    """Who: as `document`. Page n of a TIFF fax as a PNG a browser can show; a page too large to
+    draw (or damaged) is 422 with the reason as text, and was not looked at: no audit event."""
     stored = found_or_404(visibility.document_for_user(user=request.user, pk=pk), "document")
-    png = document_page_png(stored, n)
+    try:
+        png = document_page_png(stored, n)
+    except ValidationError as refusal:
+        reason = " ".join(refusal.messages)
+        return _locked_down(HttpResponse(reason, status=422, content_type=PLAIN_TEXT))
     if png is None:
         raise Http404("No such page.")
     document_viewed(actor=request.user, document=stored, page=n)
