@@ -1,9 +1,18 @@
 import base64
 import hashlib
+import logging
 import re
+import secrets
+import sys
 
 from csp.decorators import csp_update
 from django.contrib import admin
+from django.core.exceptions import (
+    DisallowedHost,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import JsonResponse
 from django.template.loader import get_template
 from django.urls import include, path
@@ -11,6 +20,16 @@ from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import health
+
+logger = logging.getLogger(__name__)
+
+# What a client is told when Django refuses a request before a view reads it.
+BAD_REQUEST_DETAILS = {
+    RequestDataTooBig: "The request body is too large.",
+    TooManyFieldsSent: "The request has too many fields.",
+    TooManyFilesSent: "The request has too many files.",
+    DisallowedHost: "Bad request: this host name is not served here.",
+}
 
 
 def inline_style_hashes(template_name: str) -> list[str]:
@@ -22,15 +41,55 @@ def inline_style_hashes(template_name: str) -> list[str]:
     return [f"'sha256-{base64.b64encode(digest).decode()}'" for digest in digests]
 
 
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request, exception):
+    """A request Django refused before any view read it (too large a body, too many fields or
+    files, a host not allowed): JSON under /api/, Django's page elsewhere."""
+    if _is_api(request):
+        detail = BAD_REQUEST_DETAILS.get(type(exception), "Bad request: it could not be read.")
+        return JsonResponse({"detail": detail}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    """Django's own refusals (DRF answers its views' refusals itself)."""
+    if _is_api(request):
+        return JsonResponse({"detail": "You do not have permission to do this."}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
 def not_found(request, exception):
     """A URL no route matches: JSON under /api/ (an API client reads the answer as JSON, and the
     schema promises it), Django's page elsewhere. Only used with DEBUG off."""
-    if request.path.startswith("/api/"):
+    if _is_api(request):
         return JsonResponse({"detail": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)
 
 
+def server_error(request):
+    """An unhandled exception: JSON with an error id under /api/, Django's page elsewhere.
+
+    The id is added to the exception as a note, so Django's own log record of it ("Internal Server
+    Error: <path>", with the traceback) ends with the id: an operator finds the traceback by the id
+    a client quotes. Nothing of the request (its body, its query string) is logged here."""
+    if not _is_api(request):
+        return defaults.server_error(request)
+    error_id = secrets.token_hex(6)
+    exception = sys.exception()
+    if exception is not None:
+        exception.add_note(f"Server error id {error_id}")
+    else:  # called without an exception being handled: the id is logged on its own
+        logger.error("Server error id %s on %s %s", error_id, request.method, request.path)
+    return JsonResponse({"detail": f"Server error (id {error_id})."}, status=500)
+
+
+handler400 = bad_request
+handler403 = permission_denied
 handler404 = not_found
+handler500 = server_error
 
 admin.site.site_header = "Detainer Desk administration"
 admin.site.site_title = "Detainer Desk"

@@ -6,9 +6,13 @@ from rest_framework import serializers
 from precincts.models import FaxNumber, Precinct
 from precincts.moments import moment_parse
 
+MOMENT_YEARS = (1900, 9998)
+
 
 class MomentField(serializers.Field):
-    """An ISO 8601 date (the start of that local day) or date-time (naive means local time)."""
+    """An ISO 8601 date (the start of that local day) or date-time (naive means local time),
+    in the years 1900 to 9998: 9999-12-31T23:59:59-12:00 is a valid text whose moment in UTC is
+    past the last one Python holds (OverflowError, a 500, once the database is asked)."""
 
     default_error_messages = {"invalid": "{message}"}
 
@@ -16,9 +20,13 @@ class MomentField(serializers.Field):
         if not isinstance(data, str):
             self.fail("invalid", message="Give a date or time as text, e.g. 2024-03-15.")
         try:
-            return moment_parse(data)
+            moment = moment_parse(data)
         except ValueError as error:
             self.fail("invalid", message=str(error))
+        first, last = MOMENT_YEARS
+        if not first <= moment.year <= last:
+            self.fail("invalid", message=f"Give a date from the years {first} to {last}.")
+        return moment
 
     def to_representation(self, value):
         return timezone.localtime(value).isoformat() if value else None

@@ -11,9 +11,21 @@ from detainers.models import Channel
 from precincts.models import Precinct
 
 
+def _year_field() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        required=False,
+        min_value=1990,
+        max_value=2200,
+        error_messages={
+            kind: "Give a year from 1990 to 2200."
+            for kind in ("invalid", "min_value", "max_value", "max_string_length")
+        },
+    )
+
+
 class YearlyFilterSerializer(serializers.Serializer):
-    year_from = serializers.IntegerField(required=False, min_value=1990, max_value=2200)
-    year_to = serializers.IntegerField(required=False, min_value=1990, max_value=2200)
+    year_from = _year_field()
+    year_to = _year_field()
     precinct = serializers.CharField(required=False, help_text="A precinct code, or `none`.")
     channel = serializers.ChoiceField(required=False, choices=Channel.choices)
 

@@ -8,6 +8,8 @@ PostgreSQL matches document text with full-text search ('simple' configuration: 
 names and identifiers match as written) on the GIN index detainers_extraction_text_fts, ranks by
 ts_rank and cuts excerpts with ts_headline; names are matched without regard to case or accents.
 SQLite, the development default, falls back to substring matches (case-insensitive for ASCII only).
+Whatever is typed, the text handed to PostgreSQL's query parser is rebuilt from words, "phrases",
+-without and or (`websearch_text`): a query is searched or refused with a 400, never a 500.
 """
 
 import re
@@ -35,6 +37,11 @@ QUERY_LENGTH_MESSAGE = (
     "a Subject ID, an Event #, an A-number, or words from the documents."
 )
 QUERY_CONTROL_MESSAGE = "Search for letters, digits and punctuation only (no control characters)."
+QUERY_WORDS_MAX = 40  # a long sentence from a form fits; 100 one-letter words do not
+QUERY_WORDS_MESSAGE = (
+    f"Search for at most {QUERY_WORDS_MAX} words or numbers: a name, an identifier or a short "
+    "passage from the documents."
+)
 
 RECEIPT = "Receipt number"
 SUBJECT_ID = "Subject ID"
@@ -53,6 +60,14 @@ EXCERPT_CHARS = 80  # either side of the first match, on SQLite
 # use), so the excerpt is escaped as plain text first and only these become <mark>.
 MARK_START, MARK_STOP = "\ue000", "\ue001"
 NO_EXCERPT = SafeString("")
+# What is kept of a query for PostgreSQL's web search besides letters, digits and combining marks:
+# the quote of a "phrase", the minus of -without, and what joins the parts of one word
+# (Quixote-Marchetti, 012-345-678, j.doe@example.org). Anything else is a space: the parser reads
+# ! & | ( ) < : * \ ' as operators, quotes or escapes.
+WEB_SEARCH_PUNCTUATION = frozenset('"-_.@/')
+# A term: its leading minus signs, then a "phrase" (the closing quote may be missing) or a word.
+WEB_SEARCH_TERM = re.compile(r'(?P<without>-*)(?:"(?P<phrase>[^"]*)"?|(?P<word>[^\s"]+))')
+WORD = re.compile(r"[^\W_]+")  # a run of letters or digits, as the word cap counts them
 
 
 def _accent_table() -> tuple[str, str]:
@@ -112,7 +127,37 @@ def search_query_clean(raw: str) -> str:
         raise ValidationError(QUERY_LENGTH_MESSAGE, code="length")
     if any(unicodedata.category(char) == "Cc" for char in query):
         raise ValidationError(QUERY_CONTROL_MESSAGE, code="control")
+    if len(WORD.findall(query)) > QUERY_WORDS_MAX:
+        raise ValidationError(QUERY_WORDS_MESSAGE, code="words")
     return query
+
+
+def websearch_text(query: str) -> str:
+    """The query as PostgreSQL's websearch_to_tsquery may safely read it: words and "phrases",
+    each negated at most once, 'or' between them; '' when nothing is left to search for.
+
+    Each '-' before a word is a NOT on the parser's operator stack: 33 in a row ("------",
+    "- - -", "!-!-") overflow it ("tsquery stack too small", a 500 for any input). So a term keeps
+    one leading minus, a word none of its own, and a bare run of minus signs is dropped; inside a
+    word a '-' is part of it and stays."""
+    plain = "".join(char if _web_search_kept(char) else " " for char in query)
+    terms = []
+    for term in WEB_SEARCH_TERM.finditer(plain):
+        phrase = term["phrase"]
+        words = [
+            word.lstrip("-")
+            for word in (term["word"] if phrase is None else phrase).split()
+            if WORD.search(word)  # punctuation alone is no lexeme: nothing to search for
+        ]
+        if not words:
+            continue
+        body = words[0] if phrase is None else '"' + " ".join(words) + '"'
+        terms.append(("-" if term["without"] else "") + body)
+    return " ".join(terms)
+
+
+def _web_search_kept(char: str) -> bool:
+    return char.isalnum() or char in WEB_SEARCH_PUNCTUATION or unicodedata.category(char)[0] == "M"
 
 
 def requests_search(
@@ -212,8 +257,9 @@ def _by_name(
     return [(request, [NAME]) for request in named[: limit + 1]]
 
 
-def _search_query(query: str) -> SearchQuery:
-    return SearchQuery(query, config="simple", search_type="websearch")
+def _search_query(text: str) -> SearchQuery:
+    """`text` is what websearch_text made of the query, never the query as typed."""
+    return SearchQuery(text, config="simple", search_type="websearch")
 
 
 def _document_vector() -> SearchVector:
@@ -228,10 +274,15 @@ def _by_document_text(
     deliveries = visible.values("delivery_id")
     if connection.vendor != "postgresql":
         words = [word.strip('"') for word in query.split() if word.strip('"')]
+        if not words:  # only quotes: a filter with no condition would match every document
+            return []
         texts = Extraction.objects.filter(*[Q(text__icontains=word) for word in words])
         matched = visible.filter(delivery_id__in=texts.values("document__delivery_id"))
         return [(request, [DOCUMENT_TEXT]) for request in _newest_first(matched)[: limit + 1]]
-    search = _search_query(query)
+    text = websearch_text(query)
+    if not text:
+        return []
+    search = _search_query(text)
     ranked = (
         Extraction.objects.annotate(vector=_document_vector())
         .filter(vector=search, document__delivery_id__in=deliveries)
@@ -292,7 +343,7 @@ def _passages(delivery_ids: list[int], query: str) -> dict[int, SafeString]:
 
 
 def _headlines(delivery_ids: list[int], query: str) -> dict[int, SafeString]:
-    search = _search_query(query)
+    search = _search_query(websearch_text(query))
     rows = (
         Extraction.objects.annotate(vector=_document_vector())
         .filter(vector=search, document__delivery_id__in=delivery_ids)

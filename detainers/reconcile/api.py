@@ -27,7 +27,13 @@ class ReconciliationUploadSerializer(serializers.Serializer):
     """The agency's list for one year, as multipart form fields."""
 
     year = serializers.IntegerField(
-        min_value=2000, help_text="The local year to compare (our requests received in it)."
+        min_value=2000,
+        # The upper bound is this year: the service refuses a later one, naming the range.
+        error_messages={
+            kind: "Choose a year from 2000 to this year."
+            for kind in ("invalid", "min_value", "max_string_length")
+        },
+        help_text="The local year to compare (our requests received in it): 2000 to this year.",
     )
     file = serializers.FileField(
         help_text="The agency's list as CSV (UTF-8 or Windows-1252; commas, semicolons or tabs), "
