@@ -10,9 +10,11 @@ from detainers.inbox.search import (
     QUERY_LENGTH_MESSAGE,
     QUERY_MAX,
     QUERY_MIN,
+    QUERY_WORDS_MAX,
     RESULTS_MAX,
     search_query_clean,
 )
+from detainers.intake.serializers import ReporterStatusField
 from detainers.models import (
     Channel,
     DetainerRequest,
@@ -25,17 +27,7 @@ from detainers.triage.services import TEXT_FIELDS, TRIAGE_FIELDS
 from precincts.models import Precinct
 from precincts.phone import fax_number_display
 
-# Left out of what the fax gateway's account sees: it reports faxes, it does not read them.
-PERSONAL_FIELDS = (
-    "subject_name",
-    "date_of_birth",
-    "a_number",
-    "subject_id",
-    "event_number",
-    "citizenship",
-    "sex",
-    "legal_review_note",  # free text that may name the subject
-)
+REQUEST_ID_MAX = 2**63 - 1  # ids are BigAutoField
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -66,10 +58,20 @@ _DELIVERY_FIELDS = [
     "status",
 ]
 _REVIEW_FIELDS = ["reviewed_by", "reviewed_at", "duplicate_reason", "documents"]
+# All the fax gateway's account is shown of a request: the delivery it sent and the files in it.
+# A list of what is in, not of what is out, so a field added to the request stays out until
+# someone decides the gateway may have it. Nothing read off the document (the form's fields) or
+# learnt from other requests (duplicate links, their reason naming the Event #, a disposition).
+REPORTER_FIELDS = [*_DELIVERY_FIELDS, "documents"]
+
+STATUS_HELP = (
+    "For the fax gateway's account, reviewed only once a person has reviewed it: an automatic "
+    "duplicate link is not shown to it."
+)
 
 
-class RequestSummarySerializer(serializers.ModelSerializer):
-    """A detainer request without anything about its subject, for the fax gateway's account."""
+class _DeliveryFieldsSerializer(serializers.ModelSerializer):
+    """The fields about the delivery that carried a request, shared by both representations."""
 
     delivery_id = serializers.IntegerField(read_only=True)
     receipt_number = serializers.CharField(source="delivery.receipt_number", read_only=True)
@@ -97,7 +99,36 @@ class RequestSummarySerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="Set once it is in the central inbox.",
     )
-    status = serializers.ChoiceField(choices=DetainerRequest.Status.choices, read_only=True)
+    status = serializers.ChoiceField(
+        choices=DetainerRequest.Status.choices, read_only=True, help_text=STATUS_HELP
+    )
+    documents = DocumentSerializer(source="delivery.documents", many=True, read_only=True)
+
+    def get_fax_number(self, request: DetainerRequest) -> str | None:
+        dialled = request.delivery.to_number
+        return fax_number_display(dialled) if dialled else None
+
+
+class RequestSummarySerializer(_DeliveryFieldsSerializer):
+    """A detainer request as the fax gateway's account sees it: what it reported (REPORTER_FIELDS)."""
+
+    status = ReporterStatusField(
+        choices=DetainerRequest.Status.choices, source="*", read_only=True, help_text=STATUS_HELP
+    )
+
+    class Meta:
+        model = DetainerRequest
+        fields = REPORTER_FIELDS
+        read_only_fields = fields
+
+
+class DetainerRequestSerializer(_DeliveryFieldsSerializer):
+    """A detainer request with its subject, for the people who review or log it.
+
+    The fax gateway's account receives only what it reported: id, delivery_id, receipt_number,
+    channel, source, precinct, fax_number, number_match, received_at, logged_at, routed_at, status
+    and documents; none of the form's fields, no disposition, reviewer or duplicate link."""
+
     # Blank until a reviewer chooses one: declared so the schema's enums include "".
     form_type = serializers.ChoiceField(FormType.choices, allow_blank=True, read_only=True)
     probable_cause = serializers.ChoiceField(
@@ -110,42 +141,23 @@ class RequestSummarySerializer(serializers.ModelSerializer):
     duplicate_of = serializers.IntegerField(
         source="duplicate_of_id", read_only=True, allow_null=True
     )
-    documents = DocumentSerializer(source="delivery.documents", many=True, read_only=True)
 
     class Meta:
         model = DetainerRequest
-        fields = [
-            *_DELIVERY_FIELDS,
-            *(field for field in TRIAGE_FIELDS if field not in PERSONAL_FIELDS),
-            *_REVIEW_FIELDS,
-        ]
-        read_only_fields = fields
-
-    def get_fax_number(self, request: DetainerRequest) -> str | None:
-        dialled = request.delivery.to_number
-        return fax_number_display(dialled) if dialled else None
-
-
-class DetainerRequestSerializer(RequestSummarySerializer):
-    """A detainer request with its subject, for the people who review or log it.
-
-    The fax gateway's account receives the same object without the personal fields: subject_name,
-    date_of_birth, a_number, subject_id, event_number, citizenship, sex, legal_review_note."""
-
-    class Meta(RequestSummarySerializer.Meta):
         fields = [*_DELIVERY_FIELDS, *TRIAGE_FIELDS, *_REVIEW_FIELDS]
         read_only_fields = fields
 
 
-class _PersonalFieldsOptional(OpenApiSerializerExtension):
-    """In the schema the personal fields are optional: the fax gateway's account gets none."""
+class _ReporterFieldsRequired(OpenApiSerializerExtension):
+    """In the schema only the fields every account gets are required: the fax gateway's account
+    gets REPORTER_FIELDS and nothing else."""
 
     target_class = DetainerRequestSerializer
 
     def map_serializer(self, auto_schema, direction):
         schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
         schema["required"] = [
-            field for field in schema.get("required", []) if field not in PERSONAL_FIELDS
+            field for field in schema.get("required", []) if field in REPORTER_FIELDS
         ]
         return schema
 
@@ -198,6 +210,11 @@ class RequestTriageSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         min_value=1,
+        max_value=REQUEST_ID_MAX,
+        error_messages={
+            kind: f"Give the id of the earlier request, from 1 to {REQUEST_ID_MAX}, or null."
+            for kind in ("invalid", "min_value", "max_value", "max_string_length")
+        },
         help_text="The id of the earlier request this one repeats (the disposition becomes "
         "duplicate); null to unlink.",
     )
@@ -227,6 +244,10 @@ class RequestFilterSerializer(serializers.Serializer):
         required=False,
         min_value=1900,
         max_value=9998,
+        error_messages={
+            kind: "Give a year from 1900 to 9998."
+            for kind in ("invalid", "min_value", "max_value", "max_string_length")
+        },
         help_text="Local year (in the department's time zone) in which the item was received.",
     )
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
@@ -262,7 +283,8 @@ class RequestSearchSerializer(serializers.Serializer):
         error_messages=_search_query_error(QUERY_LENGTH_MESSAGE),
         help_text="A receipt number (DD-2026-000123), a Subject ID, an Event #, an A-number in any "
         "format, the subject's name (every word), or words from the documents (PostgreSQL web "
-        'search syntax: "a phrase", -without, or).',
+        'search syntax: "a phrase", -without, or; other operator characters count as spaces). '
+        f"At most {QUERY_WORDS_MAX} words.",
     )
 
     def validate_q(self, query: str) -> str:
@@ -274,8 +296,8 @@ class RequestSearchResultsSerializer(serializers.Serializer):
 
     results = DetainerRequestSerializer(
         many=True,
-        help_text="Requests as the request list shows them (without the personal fields for the "
-        "fax gateway's account): receipt number and identifier matches first, then names, then "
+        help_text="Requests as the request list shows them (for the fax gateway's account, only "
+        "what it reported): receipt number and identifier matches first, then names, then "
         "document text; newest first within each.",
     )
     truncated = serializers.BooleanField(

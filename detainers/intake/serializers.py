@@ -5,6 +5,9 @@ from rest_framework import serializers
 
 from detainers.core.documents import size_check
 from detainers.models import DetainerRequest, Document
+from detainers.triage.reporter import reporter_status
+
+FAX_PAGES_MAX = 10_000
 
 
 class OffsetDateTimeField(serializers.DateTimeField):
@@ -36,7 +39,15 @@ class FaxReportSerializer(serializers.Serializer):
     )
     received_at = OffsetDateTimeField(help_text="When it arrived, ISO 8601 with offset.")
     pages = serializers.IntegerField(
-        required=False, min_value=1, help_text="Pages, if the gateway counted them."
+        required=False,
+        min_value=1,
+        # No fax is longer; the column holds at most 2147483647, and more would be a 500.
+        max_value=FAX_PAGES_MAX,
+        error_messages={
+            kind: f"Give the pages as a whole number from 1 to {FAX_PAGES_MAX}, or leave it out."
+            for kind in ("invalid", "min_value", "max_value", "max_string_length")
+        },
+        help_text=f"Pages, if the gateway counted them: 1 to {FAX_PAGES_MAX}.",
     )
     gateway_id = serializers.CharField(
         required=False,
@@ -57,6 +68,14 @@ class DocumentSummarySerializer(serializers.ModelSerializer):
         fields = ["content_type", "size", "sha256", "pages"]
 
 
+class ReporterStatusField(serializers.ChoiceField):
+    """The status as the account that reported the fax is told it (detainers.triage.reporter):
+    never what the duplicate rules found by comparing it with other requests."""
+
+    def get_attribute(self, instance: DetainerRequest) -> str:
+        return reporter_status(request=instance)
+
+
 class FaxReceiptSerializer(serializers.ModelSerializer):
     """The item a reported fax became; `id` is the request's id (/api/v1/requests/{id}/)."""
 
@@ -68,7 +87,7 @@ class FaxReceiptSerializer(serializers.ModelSerializer):
         help_text="The precinct's code, or null.",
     )
     received_at = serializers.DateTimeField(source="delivery.received_at", read_only=True)
-    status = serializers.ChoiceField(choices=DetainerRequest.Status.choices, read_only=True)
+    status = ReporterStatusField(choices=DetainerRequest.Status.choices, read_only=True)
     routed_at = serializers.DateTimeField(
         source="delivery.routed_at",
         read_only=True,
