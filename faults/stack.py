@@ -43,9 +43,9 @@ WORKER_APPLICATION = "faults-worker"
 FIXTURE = f"""
 from datetime import datetime, timezone
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 from accounts.access import Role
 from accounts.models import User
+from accounts.tokens import api_token_create
 from precincts.models import Precinct
 from precincts.services import fax_number_assign
 precinct = Precinct.objects.create(code="B-3", name="Mattapan", neighbourhood="Mattapan")
@@ -53,18 +53,34 @@ fax_number_assign(precinct=precinct, number="{PRECINCT_NUMBER}",
                   active_from=datetime(2020, 1, 1, tzinfo=timezone.utc))
 user = User.objects.create_user(username="faults-gateway")
 user.groups.add(Group.objects.get(name=Role.GATEWAY.value))
-print(Token.objects.create(user=user).key)
+print(api_token_create(user=user)[1])
 """
 
 
 class MailServer(SmtpSink):
     """The SMTP sink, able to be as slow as a real relay: it answers each message `delay` seconds
-    after receiving it, and `sending` says how many it holds unanswered right now."""
+    after receiving it, and `sending` says how many it holds unanswered right now.
+
+    `hold` keeps each recipient (RCPT TO, before the message itself) that many seconds, and `held`
+    says how many it keeps right now: a sender killed meanwhile has claimed its notice and sent
+    nothing, since the message never reached this server."""
 
     def __init__(self):
         super().__init__()
         self.delay = 0.0
         self.sending = 0
+        self.hold = 0.0
+        self.held = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        self.held += 1
+        try:
+            await asyncio.sleep(self.hold)
+        finally:
+            self.held -= 1
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         self.sending += 1
@@ -153,6 +169,17 @@ class Process:
             os.killpg(self.popen.pid, signal.SIGKILL)
             self.popen.wait(10)
 
+    def kill_children(self) -> list[int]:
+        """SIGKILL to its child processes only (a Celery worker's pool), as the kernel's OOM
+        killer picks one; the process itself lives on. Returns the pids killed."""
+        children = _children_of(self.popen.pid) if self.running else []
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # it exited by itself meanwhile
+        return children
+
     def stop(self) -> None:
         self._supervised = False
         if not self.running:
@@ -172,6 +199,22 @@ class Process:
         with self.log_path.open("rb") as log:
             log.seek(offset)
             return log.read().decode(errors="replace")
+
+
+def _children_of(parent: int) -> list[int]:
+    """Pids whose parent is `parent`, read from /proc (Linux)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # it exited while we looked
+        # "pid (command) state ppid ...": the command may hold spaces and parentheses.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+            children.append(int(entry.name))
+    return sorted(children)
 
 
 def admin_execute(*statements: str) -> None:

@@ -115,7 +115,7 @@ class IntakeForm(forms.Form):
         label="Notes", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
     # One id per form shown: a double click or a resent POST logs the fax once (intake returns the
-    # delivery already logged under this id).
+    # delivery already logged under this id, for this clerk and precinct, if it is the same fax).
     submission = forms.RegexField(
         regex=r"^[0-9a-f]{32}$",
         widget=forms.HiddenInput,
@@ -135,6 +135,11 @@ class IntakeForm(forms.Form):
         lines.error_messages["invalid_choice"] = (
             f"That line is not one of {precinct.code}'s fax numbers. Choose one from the list."
         )
+
+    def submission_renew(self) -> None:
+        """Show the form again with a new id: its old one already logged another fax."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("submission")] = uuid.uuid4().hex
 
     def clean_from_address(self) -> str:
         sender = self.cleaned_data["from_address"].strip()

@@ -42,10 +42,11 @@ def send_mail(
     return email.send(fail_silently=fail_silently)
 
 
-def delivery_route_and_announce(*, delivery_id: int) -> None:
-    """Both steps for one delivery (the routing tasks): each is safe to run any number of times."""
+def delivery_route_and_announce(*, delivery_id: int, claimed_by: str = "") -> None:
+    """Both steps for one delivery (the routing tasks): each is safe to run any number of times.
+    `claimed_by` is the calling task's id (see delivery_send_notice)."""
     delivery_route(delivery_id=delivery_id)
-    delivery_send_notice(delivery_id=delivery_id)
+    delivery_send_notice(delivery_id=delivery_id, claimed_by=claimed_by)
 
 
 def delivery_route(*, delivery_id: int) -> bool:
@@ -67,25 +68,32 @@ def delivery_route(*, delivery_id: int) -> bool:
     return True
 
 
-def delivery_send_notice(*, delivery_id: int) -> bool:
+def delivery_send_notice(*, delivery_id: int, claimed_by: str = "") -> bool:
     """Email CENTRAL_INBOX_EMAIL once about a routed delivery. No personal data in the subject.
 
     An email cannot be taken back, so the claim is committed before sending: a database that fails
     after the mail server took the message cannot make a retry send it again. The claim is given back
-    if sending fails; a claim left by a worker that died before sending lapses after NOTICE_LEASE and
-    the sweep sends the notice then.
+    if sending fails. A claim left by a worker that died before sending lapses after NOTICE_LEASE and
+    the sweep sends the notice then; but the task that made it (`claimed_by`, its Celery task id)
+    takes it back at once: with acks_late and reject_on_worker_lost a task whose worker process
+    died is handed out again, with its id, seconds later. Other tasks (the sweep's, a retry of a
+    batch) and callers without an id (claimed_by="") wait for the lease.
+
+    The broker hands out one task twice at once only if a worker lost its connection and put back
+    what it held while still running it (visibility_timeout, an hour, outlasts any task): a second
+    notice would then need both copies inside the moment between the claim and the send.
     """
     claimed_at = timezone.now()
+    free = Q(notice_claimed_at__isnull=True) | Q(notice_claimed_at__lt=claimed_at - NOTICE_LEASE)
+    if claimed_by:
+        free |= Q(notice_claimed_by=claimed_by)
     with transaction.atomic():
         claimed = (
             Delivery.objects.filter(
                 pk=delivery_id, routed_at__isnull=False, notice_sent_at__isnull=True
             )
-            .filter(
-                Q(notice_claimed_at__isnull=True)
-                | Q(notice_claimed_at__lt=claimed_at - NOTICE_LEASE)
-            )
-            .update(notice_claimed_at=claimed_at)
+            .filter(free)
+            .update(notice_claimed_at=claimed_at, notice_claimed_by=claimed_by)
         )
     if claimed != 1:
         return False
@@ -94,7 +102,7 @@ def delivery_send_notice(*, delivery_id: int) -> bool:
         send_mail(**notice_message(delivery), fail_silently=False)
     except Exception:
         Delivery.objects.filter(pk=delivery_id, notice_claimed_at=claimed_at).update(
-            notice_claimed_at=None
+            notice_claimed_at=None, notice_claimed_by=""
         )
         raise
     _notice_sent(delivery_id, claimed_at)
@@ -119,6 +127,15 @@ def _notice_sent(delivery_id: int, claimed_at) -> None:
             return
         except (OperationalError, InterfaceError):
             connection.close()  # a fresh connection for the next attempt
+        except Exception as error:  # noqa: BLE001 - raising would send it again (below)
+            # Any other failure is not waited out, and never raised: the task would be retried
+            # with its own id, take back its own claim and send the notice a second time.
+            logger.error(
+                "notice for delivery %s was sent but could not be recorded (%s)",
+                delivery_id,
+                type(error).__name__,
+            )
+            return
     logger.error("notice for delivery %s was sent but could not be recorded", delivery_id)
 
 

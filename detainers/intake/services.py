@@ -13,16 +13,12 @@ an orphan nobody can find or account for, since its path names nothing.
 
 import hashlib
 import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import Storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from detainers.core.documents import (
@@ -34,6 +30,7 @@ from detainers.core.documents import (
 )
 from detainers.core.enqueue import task_enqueue_after_commit
 from detainers.counting.rule import counts_add
+from detainers.intake.storage import document_file_write, intake_transaction
 from detainers.intake.tasks import route_deliveries as route_deliveries_task
 from detainers.intake.tasks import route_delivery as route_delivery_task
 from detainers.models import (
@@ -49,14 +46,17 @@ from precincts.models import FaxNumber, Precinct
 from precincts.phone import fax_number_normalise
 from precincts.selectors import fax_number_owner_at
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 logger = logging.getLogger(__name__)
 
 LATE_AFTER = timedelta(days=7)
 CLOCK_SKEW = timedelta(minutes=5)
 # No fax is older than this: a machine whose clock says so was reset (1970, year 0049, ...).
 EARLIEST_RECEIPT = datetime(2000, 1, 1, tzinfo=UTC)
-# Per thread (as Django's connections are), the files written in each open intake_transaction.
-_written = threading.local()
+# The code of clerk_fax_log's refusal of a form sent again with another fax.
+SUBMISSION_REUSED = "submission_reused"
 
 
 @dataclass(frozen=True)
@@ -211,6 +211,87 @@ def delivery_receive_facts(facts: DeliveryFacts, *, actor=None) -> Received:
     return received
 
 
+def clerk_fax_log(
+    *,
+    clerk: "User",
+    precinct: Precinct,
+    submission: str,
+    scan: IncomingFile,
+    received_at: datetime,
+    fax_number: FaxNumber,
+    from_address: str = "",
+    pages: int | None = None,
+    notes: str = "",
+    late_reason: str = "",
+) -> Received:
+    """Log a fax found on the precinct's machine (the clerk's page).
+
+    `submission` is the form's own id: the same form sent twice (a double click, a resent POST)
+    answers with the fax it logged the first time. The id counts only for this clerk and this
+    precinct, so nobody gets another clerk's receipt by sending their id; and a form sent again with
+    another fax (the back button, a copied tab) is refused rather than answered with the first one,
+    which would leave the second fax logged nowhere.
+    """
+    received = delivery_receive(
+        channel=Channel.FAX,
+        source=Source.CLERK,
+        received_at=received_at,
+        files=[scan],
+        actor=clerk,
+        precinct=precinct,
+        fax_number=fax_number,
+        from_address=from_address,
+        pages=pages,
+        notes=notes,
+        late_reason=late_reason,
+        external_id=f"intake-form:{clerk.pk}:{precinct.pk}:{submission}",
+    )
+    # Also when a copy sent at the same moment won the race: delivery_receive answers with its row.
+    if not received.created and not _same_fax(
+        received.delivery,
+        sha256=hashlib.sha256(scan.content).hexdigest(),
+        received_at=received_at,
+        fax_number=fax_number,
+        from_address=from_address,
+        pages=pages,
+        notes=notes,
+        late_reason=late_reason,
+    ):
+        raise ValidationError(
+            f"This form was already sent with another fax (receipt "
+            f"{received.delivery.receipt_number}), so this fax was not logged. To log it, choose "
+            "the scan again and send the form.",
+            code=SUBMISSION_REUSED,
+        )
+    return received
+
+
+def _same_fax(
+    delivery: Delivery,
+    *,
+    sha256: str,
+    received_at: datetime,
+    fax_number: FaxNumber,
+    from_address: str,
+    pages: int | None,
+    notes: str,
+    late_reason: str,
+) -> bool:
+    """Whether a form sent again says what it said when `delivery` was logged from it, as
+    delivery_receive stored it (a page count left empty is the one counted from the scan)."""
+    documents = list(delivery.documents.order_by("pk"))
+    counted = sum(document.pages or 0 for document in documents) or None
+    return (
+        [document.sha256 for document in documents] == [sha256]
+        and delivery.received_at == received_at
+        and delivery.fax_number_id == fax_number.pk
+        and delivery.from_address == from_address.strip()[:320]
+        and delivery.pages == (counted if pages is None else pages)
+        and delivery.notes == notes.strip()
+        and delivery.late_reason == late_reason.strip()
+    )
+
+
 def deliveries_receive(*, deliveries: list[DeliveryFacts], actor=None) -> list[Received]:
     """`delivery_receive` for many deliveries at once: one
     query for those already received, one INSERT per table, one routing task (the mailbox reads
@@ -311,7 +392,7 @@ def _write(incoming: list[_Incoming]) -> list[Received]:
     event per request and the counts, with one INSERT per table; routing once committed."""
     deliveries = Delivery.objects.bulk_create([Delivery(**each.fields) for each in incoming])
     documents = [
-        [_document(delivery, doc) for doc in each.checked]
+        [document_file_write(delivery, doc) for doc in each.checked]
         for delivery, each in zip(deliveries, incoming, strict=True)
     ]
     Document.objects.bulk_create([document for stored in documents for document in stored])
@@ -354,86 +435,3 @@ def _received_event(request: DetainerRequest, documents: list[Document], actor) 
             "documents": [None, [doc.sha256 for doc in documents]],
         },
     )
-
-
-def document_store(delivery: Delivery, checked: CheckedDocument) -> Document:
-    """Call inside an `intake_transaction`, so the file goes again if the row does not commit."""
-    document = _document(delivery, checked)
-    document.save()
-    return document
-
-
-def _document(delivery: Delivery, checked: CheckedDocument) -> Document:
-    """The document with its file written to storage; the row is not saved yet."""
-    document = Document(
-        delivery=delivery,
-        name=checked.name,
-        content_type=checked.content_type,
-        size=len(checked.content),
-        sha256=checked.sha256,
-        pages=checked.pages,
-    )
-    document.file.save(checked.name, ContentFile(checked.content), save=False)
-    scopes = getattr(_written, "scopes", None)
-    if scopes:
-        scopes[-1].append((document.file.storage, document.file.name))
-    return document
-
-
-@contextmanager
-def intake_transaction() -> Iterator[None]:
-    """`transaction.atomic()` that removes the document files written inside it if it rolls back.
-
-    Nested, a block that succeeds hands its files to the enclosing one: they are safe only once
-    the outermost commits. A caller whose own writes around intake may fail (the mailbox records
-    the message it read in the same commit) wraps them in this rather than in a bare atomic();
-    a bare atomic() around it that rolls back later leaves the files behind.
-    """
-    scopes = _written.__dict__.setdefault("scopes", [])
-    written: list[tuple[Storage, str]] = []
-    scopes.append(written)
-    body_done = False
-    try:
-        with transaction.atomic():
-            yield
-            body_done = True
-    except BaseException as error:
-        _files_after_failure(written, scopes, rolled_back=not body_done or _refused(error))
-        raise
-    else:
-        if len(scopes) > 1:
-            scopes[-2].extend(written)
-    finally:
-        scopes.pop()
-
-
-def _refused(error: BaseException) -> bool:
-    # A constraint checked at COMMIT (deferred) or a savepoint release: nothing was kept.
-    return isinstance(error, IntegrityError)
-
-
-def _files_after_failure(written: list, scopes: list, *, rolled_back: bool) -> None:
-    """The block failed. Its rows were rolled back when the failure came from inside it; when the
-    COMMIT itself failed (a connection lost), they may have been kept: then the files stay, since a
-    row without its file would lose a document, where a file without its row loses nothing."""
-    if rolled_back:
-        _files_remove(written)
-    elif len(scopes) > 1:
-        scopes[-2].extend(written)  # not committed yet: the enclosing block decides
-    elif written:
-        logger.warning(
-            "commit failed with an unknown outcome; kept %d document file(s) that may have no "
-            "row: %s",
-            len(written),
-            ", ".join(name for _, name in written),
-        )
-
-
-def _files_remove(written: list[tuple[Storage, str]]) -> None:
-    for storage, name in written:
-        try:
-            storage.delete(name)
-        except OSError as error:  # the rollback's own error matters more than this one
-            logger.warning("document file %s of a rolled back intake not removed (%s)", name, error)
-    if written:
-        logger.info("removed %d document file(s) of a rolled back intake", len(written))

@@ -22,14 +22,17 @@ logger = logging.getLogger(__name__)
     max_retries=8,
 )
 def route_delivery(self, delivery_id: int) -> None:
-    """Route one delivery and send its notice. Safe to run any number of times."""
+    """Route one delivery and send its notice. Safe to run any number of times.
+
+    The task's id names its claim on the notice: delivered again after its worker died (or retried
+    after an error before the send), it takes that claim back instead of waiting for it to lapse."""
     from detainers.intake import routing
 
-    routing.delivery_route_and_announce(delivery_id=delivery_id)
+    routing.delivery_route_and_announce(delivery_id=delivery_id, claimed_by=self.request.id or "")
 
 
-@shared_task(name="detainers.tasks.route_deliveries")
-def route_deliveries(delivery_ids: list[int]) -> None:
+@shared_task(name="detainers.tasks.route_deliveries", bind=True)
+def route_deliveries(self, delivery_ids: list[int]) -> None:
     """Route a batch accepted together (the mailbox's chunks). A delivery that fails here gets a
     task of its own, with route_delivery's retries, so one bad notice never holds back the rest
     nor sends the others twice; if even that cannot be enqueued, the sweep finds it."""
@@ -37,7 +40,9 @@ def route_deliveries(delivery_ids: list[int]) -> None:
 
     for delivery_id in delivery_ids:
         try:
-            routing.delivery_route_and_announce(delivery_id=delivery_id)
+            routing.delivery_route_and_announce(
+                delivery_id=delivery_id, claimed_by=self.request.id or ""
+            )
         except Exception:  # noqa: BLE001 - retried on its own, below
             logger.warning(
                 "routing delivery %s failed in its batch; retrying it alone", delivery_id

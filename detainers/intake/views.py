@@ -7,8 +7,8 @@ from accounts.access import Role, role_required
 from config.errors import form_error_add
 from detainers.intake.forms import IntakeForm
 from detainers.intake.selectors import precinct_recent_log
-from detainers.intake.services import IncomingFile, delivery_receive
-from detainers.models import Channel, Delivery, Source
+from detainers.intake.services import SUBMISSION_REUSED, IncomingFile, clerk_fax_log
+from detainers.models import Delivery
 
 
 @role_required(Role.CLERK)
@@ -36,25 +36,27 @@ def intake(request):
 
 
 def _log_fax(form: IntakeForm, clerk) -> Delivery | None:
-    """Hand the fax to the one intake service; its refusals become errors on the form."""
+    """Hand the fax to the intake service; its refusals become errors on the form."""
     data = form.cleaned_data
     try:
-        return delivery_receive(
-            channel=Channel.FAX,
-            source=Source.CLERK,
-            received_at=data["received_at"],
-            files=[IncomingFile(data["scan"].name, data["scan"].read())],
-            actor=clerk,
+        return clerk_fax_log(
+            clerk=clerk,
             precinct=form.precinct,
+            submission=data["submission"],
+            scan=IncomingFile(data["scan"].name, data["scan"].read()),
+            received_at=data["received_at"],
             fax_number=data["fax_number"],
             from_address=data["from_address"],
             pages=data["pages"],
             notes=data["notes"],
             late_reason=data["late_reason"],
-            external_id=f"intake-form:{data['submission']}",
         ).delivery
     except ValidationError as refusal:
-        form_error_add(form, refusal, field="scan")  # a refusal of the file
+        if getattr(refusal, "code", None) == SUBMISSION_REUSED:
+            form_error_add(form, refusal)  # about the whole form: above it
+            form.submission_renew()  # so that sending it again logs this fax
+        else:
+            form_error_add(form, refusal, field="scan")  # a refusal of the file
         return None
 
 

@@ -23,10 +23,9 @@ from detainers.intake.services import (
     IncomingFile,
     deliveries_receive,
     delivery_receive_facts,
-    document_store,
     file_check,
-    intake_transaction,
 )
+from detainers.intake.storage import document_store, intake_transaction
 from detainers.mailbox.parsing import (
     MessageHeaders,
     ParsedMessage,

@@ -15,8 +15,8 @@ from detainers.intake.services import (
     IncomingFile,
     deliveries_receive,
     delivery_receive,
-    intake_transaction,
 )
+from detainers.intake.storage import intake_transaction
 from detainers.models import (
     Channel,
     Delivery,
@@ -256,7 +256,7 @@ def test_when_the_commit_itself_fails_the_files_are_kept(settings, monkeypatch, 
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(transaction.get_connection(), "commit", connection_lost)
-    with caplog.at_level(logging.WARNING, logger="detainers.intake.services"):
+    with caplog.at_level(logging.WARNING, logger="detainers.intake.storage"):
         with pytest.raises(OperationalError):
             fax_received(gateway_id="unknown-outcome")
     assert len(stored_files(settings)) == 1

@@ -382,10 +382,10 @@ def test_the_batch_routing_task_routes_each_and_hands_a_failure_to_its_own_task(
     real = routing.delivery_send_notice
     retried = []
 
-    def fails_for_the_second(*, delivery_id):
+    def fails_for_the_second(*, delivery_id, **claim):
         if delivery_id == ids[1]:
             raise ConnectionError("SMTP down")
-        return real(delivery_id=delivery_id)
+        return real(delivery_id=delivery_id, **claim)
 
     monkeypatch.setattr(routing, "delivery_send_notice", fails_for_the_second)
     monkeypatch.setattr(
