@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
+    # Only for its migrations: accounts' migrations depend on them and 0006 hashed its clear keys
+    # into accounts.ApiToken. Its admin is unregistered in accounts/admin.py; it must stay above
+    # "accounts".
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -87,6 +90,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: private, no-store on every answer to a signed-in user or token and every API
+    # answer, unless the view set its own; below WhiteNoise, so static files are left alone.
+    "config.middleware.PrivateNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A view that cannot reach the database answers 503 with Retry-After, not 500.
@@ -186,6 +192,14 @@ STORAGES = {
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 MEDIA_URL = "/no-public-media/"
 MAX_DOCUMENT_BYTES = env_int("MAX_DOCUMENT_BYTES", 25 * 1024 * 1024)
+# The pixel budget of a page (detainers/core/budget.py), told from a file's headers before anything
+# is decoded: a few hundred bytes can declare 30,000 x 30,000 pixels. Reading stretches a page to
+# 300 dpi for OCR (legal paper at 600 dpi, as scanned, is 43 million); the inbox draws a TIFF page
+# as PNG. Over it: refused at intake, kept by the mailbox, "too large to read / to show" after.
+MAX_PAGE_PIXELS = env_int("MAX_PAGE_PIXELS", 50_000_000)
+MAX_SHOWN_PIXELS = env_int("MAX_SHOWN_PIXELS", 40_000_000)
+if MAX_PAGE_PIXELS < 1 or MAX_SHOWN_PIXELS < 1:
+    raise ImproperlyConfigured("MAX_PAGE_PIXELS and MAX_SHOWN_PIXELS must be 1 or more.")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
@@ -206,6 +220,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
+# A worker process that has grown past this (KiB resident) is replaced once its task is done, so
+# what one large document left behind is not carried into every task after it. docker-compose.yml
+# caps each worker container as well, in case a task grows past all of it.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = 600_000
+# Reading one document (detainers.extraction.tasks.extract_document): a fax's ten pages take
+# about 20 s of OCR. Past this the reading is stopped and recorded as failed with the reason,
+# and the worker goes on to the next document; the hard limit follows 30 s later.
+EXTRACTION_SOFT_TIME_LIMIT = 3 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than any task (time limit above), so a slow task is not handed to a second worker.
     "visibility_timeout": 60 * 60,
@@ -291,7 +313,8 @@ else:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first, so an anonymous API call gets 401 with WWW-Authenticate, not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        # Keys are stored hashed (accounts.ApiToken); the header stays `Authorization: Token <key>`.
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
