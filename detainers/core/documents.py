@@ -42,6 +42,9 @@ class CheckedDocument:
     content_type: str
     sha256: str
     pages: int | None
+    # What makes a PDF kept from the mailbox unsafe to open in a browser (pdf_active_content);
+    # empty for everything else. Intake refuses such a PDF instead.
+    active_content: str = ""
 
 
 def content_type_of(content: bytes) -> str | None:
@@ -123,6 +126,13 @@ MAX_PAGES = 1000  # more pages than any fax; decoding them all would only cost t
 ACTIVE_NAMES = frozenset(
     {"JS", "JavaScript", "Launch", "EmbeddedFile", "EmbeddedFiles", "RichMedia"}
 )
+# Actions that reach outside the document: open a link, send a form's fields, open another file,
+# import data, play media. Found by the parsed walk only (as names, never as raw bytes: "/URI" or
+# "/Sound" can stand in a compressed stream or an XMP address by chance). A scanned or faxed page
+# has none; a plain /GoTo (to a page of the same document) is harmless and stays allowed.
+ACTION_NAMES = frozenset(
+    {"URI", "SubmitForm", "GoToR", "GoToE", "ImportData", "Rendition", "Movie", "Sound", "XFA"}
+)
 # The same names in the raw bytes, each character also as a #xx escape (/J#61vaScript is
 # /JavaScript). /JS is left out: two letters occur by chance in compressed data; the parsed walk
 # below finds it.
@@ -141,8 +151,8 @@ _ACTIVE_BYTES = re.compile(
 
 def _refuse_active(name: str) -> ValidationError:
     return ValidationError(
-        f"{name!r} is a PDF with active content (JavaScript, a launch action or an embedded "
-        "file), which is not accepted. Scan the paper fax again, or print the file to a new PDF, "
+        f"{name!r} is a PDF with active content (JavaScript, an action that opens a link, sends a "
+        "form or opens another file, a launch action or an embedded file), which is not accepted. Scan the paper fax again, or print the file to a new PDF, "
         "and upload that.",
         code="active_content",
     )
@@ -198,6 +208,26 @@ def _budget_check(name: str, content: bytes, content_type: str) -> None:
         )
 
 
+def pdf_active_content(content: bytes) -> str:
+    """Why a PDF kept from the mailbox must not be opened in a browser ("" if nothing was found):
+    the checks intake refuses with, as a description. A PDF that cannot be parsed is reported as
+    such (it is kept, and offered as a download only)."""
+    if _ACTIVE_BYTES.search(content):
+        return "active content (JavaScript, a launch action, media or an embedded file)"
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(content))
+        if reader.is_encrypted and not reader.decrypt(""):
+            return "protected by a password, so it could not be checked"
+        active = _pdf_has_active_content(reader)
+    except Exception:  # noqa: BLE001 - what pypdf cannot read is not opened in a browser either
+        return "damaged, so it could not be checked"
+    if active:
+        return "active content (a script, or an action that opens a link, a form or a file)"
+    return ""
+
+
 def _pdf_has_active_content(reader) -> bool:
     """Every object the cross-reference lists, those inside compressed object streams included,
     checked for an active name as a key or a value; the decoded object streams are also searched
@@ -224,9 +254,9 @@ def _is_active(found, depth: int = 0) -> bool:
     if depth > 64:
         return True  # nesting no writer produces: refused rather than walked
     if isinstance(found, NameObject):
-        return found[1:] in ACTIVE_NAMES
+        return found[1:] in ACTIVE_NAMES or found[1:] in ACTION_NAMES
     if isinstance(found, DictionaryObject):
-        if any(key[1:] in ACTIVE_NAMES for key in found):
+        if any(key[1:] in ACTIVE_NAMES or key[1:] in ACTION_NAMES for key in found):
             return True
         if isinstance(found, StreamObject) and found.get("/Type") == "/ObjStm":
             if _ACTIVE_BYTES.search(found.get_data()):

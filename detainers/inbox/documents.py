@@ -59,6 +59,9 @@ def document_shown(document: Document) -> ShownDocument:
         return ShownDocument(
             document, kind, label, pages, extraction=extraction, too_large=too_large
         )
+    if document.active_content:  # a PDF kept from the mailbox: never opened in the browser
+        label = f"{label}: {document.active_content}; download only, open it with care"
+        return ShownDocument(document, "file", label, pages, extraction=extraction)
     if kind != "text":
         return ShownDocument(document, kind, label, pages, extraction=extraction)
     try:

@@ -22,11 +22,13 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from detainers.core.documents import (
+    PDF,
     SCAN_TYPES,
     CheckedDocument,
     content_type_of,
     document_check,
     page_count,
+    pdf_active_content,
 )
 from detainers.core.enqueue import task_enqueue_after_commit
 from detainers.counting.rule import counts_add
@@ -384,6 +386,9 @@ def file_check(file: IncomingFile, allowed_types: tuple[str, ...] | None) -> Che
         content_type=recognised or file.content_type or "application/octet-stream",
         sha256=hashlib.sha256(file.content).hexdigest(),
         pages=page_count(file.content, recognised) if recognised else None,
+        # Kept whatever it holds (nothing sent is refused), but flagged: it is then offered as a
+        # download only, never opened in the browser.
+        active_content=pdf_active_content(file.content) if recognised == PDF else "",
     )
 
 

@@ -44,6 +44,7 @@ def document_file_write(delivery: Delivery, checked: CheckedDocument) -> Documen
         size=len(checked.content),
         sha256=checked.sha256,
         pages=checked.pages,
+        active_content=checked.active_content,
     )
     document.file.save(checked.name, ContentFile(checked.content), save=False)
     scopes = getattr(_written, "scopes", None)

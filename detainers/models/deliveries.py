@@ -153,6 +153,12 @@ class Document(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64, db_index=True)
     pages = models.PositiveIntegerField(null=True, blank=True)
+    active_content = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Why a PDF kept from the mailbox is offered as a download only (never opened "
+        "in the browser); empty for everything else.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

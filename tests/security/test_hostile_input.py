@@ -259,7 +259,7 @@ def _half(content: bytes) -> bytes:
 
 JAVASCRIPT = {"/S": "/JavaScript", "/JS": "app.alert(1)"}
 WRONG_TYPE = "whatever its name says"
-ACTIVE = "active content (JavaScript, a launch action or an embedded file)"
+ACTIVE = "is a PDF with active content (JavaScript, an action that opens a link, sends a form"
 CUT_SHORT = "cannot be read to the end"
 LIARS = {
     "html-named-pdf": (
@@ -276,6 +276,32 @@ LIARS = {
         ACTIVE,
     ),
     "pdf-embedded-file": ("fax.pdf", pdf_with_attachment(), ACTIVE),
+    # Actions that reach outside the document (issue 13: these were accepted and served inline).
+    "pdf-uri-open-action": (
+        "fax.pdf",
+        pdf_with_open_action({"/S": "/URI", "/URI": "https://example.invalid/x"}),
+        ACTIVE,
+    ),
+    "pdf-submit-form-action": (
+        "fax.pdf",
+        pdf_with_open_action({"/S": "/SubmitForm", "/F": "https://example.invalid/collect"}),
+        ACTIVE,
+    ),
+    "pdf-remote-goto-action": (
+        "fax.pdf",
+        pdf_with_open_action({"/S": "/GoToR", "/F": "\\\\host\\share\\x.pdf"}),
+        ACTIVE,
+    ),
+    "pdf-import-data-action": (
+        "fax.pdf",
+        pdf_with_open_action({"/S": "/ImportData", "/F": "data.fdf"}),
+        ACTIVE,
+    ),
+    "pdf-uri-in-object-stream": (
+        "fax.pdf",
+        pdf_with_object_stream(b"<< /S /URI /URI (https://example.invalid/x) >>"),
+        ACTIVE,
+    ),
     "pdf-javascript-name-escaped": (
         "fax.pdf",
         pdf_bytes().replace(

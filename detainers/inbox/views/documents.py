@@ -46,15 +46,20 @@ def document(request, pk: int):
     """Who: supervisors; clerks of the document's precinct. Anyone else: 404."""
     stored = found_or_404(visibility.document_for_user(user=request.user, pk=pk), "document")
     document_viewed(actor=request.user, document=stored)
+    # Only the kinds the inbox shows are opened in the browser; anything else (a raw email kept by
+    # the mailbox reader), a scan too large to draw, or a PDF with active content is downloaded.
+    download = (
+        stored.content_type not in KINDS
+        or bool(stored.active_content)
+        or bool(document_too_large_to_show(stored))
+    )
     response = FileResponse(
         stored.file.open("rb"),
         content_type=SERVED_TYPES.get(stored.content_type, stored.content_type),
         filename=document_file_name(stored),
-        # Only the kinds the inbox shows are opened in the browser; anything else (a raw email
-        # kept by the mailbox reader), or a scan too large to draw, is downloaded.
-        as_attachment=stored.content_type not in KINDS or bool(document_too_large_to_show(stored)),
+        as_attachment=download,
     )
-    return _locked_down(response, pdf=stored.content_type == PDF)
+    return _locked_down(response, pdf=stored.content_type == PDF and not download)
 
 
 @role_required(Role.SUPERVISOR, Role.CLERK)
