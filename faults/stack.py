@@ -354,7 +354,9 @@ class Stack:
             f"celery worker {self.workers}",
             [PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO",
              "--concurrency=2", "--without-gossip", "--without-mingle",
-             f"--hostname=faults-{self.workers}@%h"],
+             # One name for every start, as a container restarted by docker compose keeps its
+             # hostname: a worker starting again frees the notice claims its dead run held.
+             "--hostname=faults@%h"],
             # Named in pg_stat_activity, so that a fault can catch it inside a transaction.
             {**self.env, "DATABASE_URL": f"{DATABASE_URL}?application_name={WORKER_APPLICATION}"},
             log,

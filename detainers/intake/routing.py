@@ -74,7 +74,8 @@ def delivery_send_notice(*, delivery_id: int, claimed_by: str = "") -> bool:
     An email cannot be taken back, so the claim is committed before sending: a database that fails
     after the mail server took the message cannot make a retry send it again. The claim is given back
     if sending fails. A claim left by a worker that died before sending lapses after NOTICE_LEASE and
-    the sweep sends the notice then; but the task that made it (`claimed_by`, its Celery task id)
+    the sweep sends the notice then; but the task that made it (`claimed_by`: its Celery task id,
+    then its worker's name)
     takes it back at once: with acks_late and reject_on_worker_lost a task whose worker process
     died is handed out again, with its id, seconds later. Other tasks (the sweep's, a retry of a
     batch) and callers without an id (claimed_by="") wait for the lease.
@@ -86,7 +87,9 @@ def delivery_send_notice(*, delivery_id: int, claimed_by: str = "") -> bool:
     claimed_at = timezone.now()
     free = Q(notice_claimed_at__isnull=True) | Q(notice_claimed_at__lt=claimed_at - NOTICE_LEASE)
     if claimed_by:
-        free |= Q(notice_claimed_by=claimed_by)
+        # The same task (its id comes first), whichever worker it ran on before.
+        task_id = claimed_by.split(" ", 1)[0]
+        free |= Q(notice_claimed_by=task_id) | Q(notice_claimed_by__startswith=f"{task_id} ")
     with transaction.atomic():
         claimed = (
             Delivery.objects.filter(
@@ -107,6 +110,18 @@ def delivery_send_notice(*, delivery_id: int, claimed_by: str = "") -> bool:
         raise
     _notice_sent(delivery_id, claimed_at)
     return True
+
+
+def notice_claims_release(*, node: str) -> int:
+    """A worker starting under the name `node` (before it takes any task) frees the notices its
+    earlier run claimed and never sent: that run is dead, since one name runs once, and its tasks
+    come back only after the broker's visibility timeout (an hour). Freed, they go out with the
+    next sweep instead of after NOTICE_LEASE. Returns how many were freed."""
+    if not node:
+        return 0
+    return Delivery.objects.filter(
+        notice_sent_at__isnull=True, notice_claimed_by__endswith=f" {node}"
+    ).update(notice_claimed_at=None, notice_claimed_by="")
 
 
 def _notice_sent(delivery_id: int, claimed_at) -> None:

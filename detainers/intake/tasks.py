@@ -8,6 +8,7 @@ schedule keep working across the upgrade.
 import logging
 
 from celery import shared_task
+from celery.signals import celeryd_after_setup
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ def route_delivery(self, delivery_id: int) -> None:
     after an error before the send), it takes that claim back instead of waiting for it to lapse."""
     from detainers.intake import routing
 
-    routing.delivery_route_and_announce(delivery_id=delivery_id, claimed_by=self.request.id or "")
+    routing.delivery_route_and_announce(delivery_id=delivery_id, claimed_by=_claimant(self))
 
 
 @shared_task(name="detainers.tasks.route_deliveries", bind=True)
@@ -40,9 +41,7 @@ def route_deliveries(self, delivery_ids: list[int]) -> None:
 
     for delivery_id in delivery_ids:
         try:
-            routing.delivery_route_and_announce(
-                delivery_id=delivery_id, claimed_by=self.request.id or ""
-            )
+            routing.delivery_route_and_announce(delivery_id=delivery_id, claimed_by=_claimant(self))
         except Exception:  # noqa: BLE001 - retried on its own, below
             logger.warning(
                 "routing delivery %s failed in its batch; retrying it alone", delivery_id
@@ -61,3 +60,29 @@ def sweep_unrouted() -> int:
     if pending:
         logger.info("sweep re-enqueued %d deliveries", len(pending))
     return len(pending)
+
+
+def _claimant(task) -> str:
+    """How a task names its claim on a notice: its id, then its worker's name."""
+    if not task.request.id:
+        return ""
+    return f"{task.request.id} {task.request.hostname or ''}".strip()
+
+
+@celeryd_after_setup.connect
+def notice_claims_of_a_dead_run_release(sender: str, **kwargs) -> int:
+    """When a worker starts, before it takes a task: free what its previous run claimed and died
+    holding (routing.notice_claims_release). Runs in the worker's main process, before the pool
+    forks, so the database connection it opened is closed again here."""
+    from django.db import connection
+
+    from detainers.intake import routing
+
+    try:
+        freed = routing.notice_claims_release(node=sender)
+    finally:
+        if not connection.in_atomic_block:  # (inside one only when a test calls it)
+            connection.close()
+    if freed:
+        logger.info("freed %d notice claim(s) of a previous run of %s", freed, sender)
+    return freed

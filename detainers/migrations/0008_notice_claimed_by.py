@@ -15,8 +15,8 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 blank=True,
                 default="",
-                help_text="The Celery task that took on sending the notice: the same task, delivered again after its worker died, takes its claim back at once (detainers.intake.routing).",
-                max_length=64,
+                help_text="The Celery task (its id and worker) that took on sending the notice: the same task, delivered again after its worker process died, or the worker restarted, takes the claim back at once (detainers.intake.routing).",
+                max_length=255,
             ),
         ),
     ]

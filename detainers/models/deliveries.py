@@ -84,11 +84,12 @@ class Delivery(models.Model):
         help_text="When a worker took on sending the notice (detainers.routing).",
     )
     notice_claimed_by = models.CharField(
-        max_length=64,
+        max_length=255,
         blank=True,
         default="",
-        help_text="The Celery task that took on sending the notice: the same task, delivered again "
-        "after its worker died, takes its claim back at once (detainers.intake.routing).",
+        help_text="The Celery task (its id and worker) that took on sending the notice: the same "
+        "task, delivered again after its worker process died, or the worker restarted, takes the "
+        "claim back at once (detainers.intake.routing).",
     )
     notice_sent_at = models.DateTimeField(null=True, blank=True)
     # Email only (detainers.mailbox): what a human must know about a message not fully read.

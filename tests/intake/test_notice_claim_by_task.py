@@ -9,7 +9,12 @@ from django.core import mail
 from django.utils import timezone
 
 from detainers.intake import routing
-from detainers.intake.tasks import route_deliveries, route_delivery, sweep_unrouted
+from detainers.intake.tasks import (
+    notice_claims_of_a_dead_run_release,
+    route_deliveries,
+    route_delivery,
+    sweep_unrouted,
+)
 from detainers.models import Delivery, Event
 from tests.factories import fax_received
 
@@ -137,7 +142,7 @@ def test_the_routing_task_claims_with_its_own_id(b3):
     route_delivery.apply(args=(delivery.pk,), task_id="route-task-1").get()
     delivery.refresh_from_db()
     assert delivery.notice_sent_at is not None
-    assert delivery.notice_claimed_by == "route-task-1"
+    assert delivery.notice_claimed_by.split(" ")[0] == "route-task-1"
     assert len(mail.outbox) == 1
 
 
@@ -147,7 +152,10 @@ def test_the_batch_task_claims_each_notice_with_its_own_id(b3):
     claims = dict(
         Delivery.objects.filter(notice_sent_at__isnull=False).values_list("pk", "notice_claimed_by")
     )
-    assert claims == {first.pk: "batch-task-1", second.pk: "batch-task-1"}
+    assert {pk: claim.split(" ")[0] for pk, claim in claims.items()} == {
+        first.pk: "batch-task-1",
+        second.pk: "batch-task-1",
+    }
     assert len(mail.outbox) == 2
 
 
@@ -163,7 +171,7 @@ def test_a_redelivered_routing_task_sends_the_notice_its_dead_run_claimed(monkey
             route_delivery.apply(args=(delivery.pk,), task_id="route-task-2", throw=True)
     delivery.refresh_from_db()
     assert delivery.routed_at is not None and delivery.notice_sent_at is None
-    assert delivery.notice_claimed_by == "route-task-2"
+    assert delivery.notice_claimed_by.split(" ")[0] == "route-task-2"
 
     route_delivery.apply(args=(delivery.pk,), task_id="route-task-3").get()  # the sweep's, say
     assert len(mail.outbox) == 0
@@ -185,3 +193,34 @@ def test_the_sweeps_tasks_leave_a_live_claim_alone(monkeypatch, b3, settings):
     assert len(mail.outbox) == 1
     delivery.refresh_from_db()
     assert delivery.notice_claimed_by not in ("", "t1")
+
+
+def test_a_restarted_worker_frees_what_its_dead_run_claimed_and_nothing_else(monkeypatch, b3):
+    """A whole worker killed between claim and send: its tasks come back only after the broker's
+    visibility timeout (an hour), so the worker, starting again under the same name, frees its
+    dead run's claims before it takes a task, and the next sweep sends them."""
+    dead, other_node, sent = routed_delivery(), routed_delivery(), routed_delivery()
+    killed_while_sending(monkeypatch, dead, task_id="t1 celery@worker-a")
+    killed_while_sending(monkeypatch, other_node, task_id="t2 celery@worker-b")
+    assert routing.delivery_send_notice(delivery_id=sent.pk, claimed_by="t3 celery@worker-a")
+
+    freed = notice_claims_of_a_dead_run_release(sender="celery@worker-a")
+
+    assert freed == 1
+    claims = dict(Delivery.objects.values_list("pk", "notice_claimed_by"))
+    assert claims == {
+        dead.pk: "",
+        other_node.pk: "t2 celery@worker-b",
+        sent.pk: "t3 celery@worker-a",
+    }
+    # Freed, it goes out with the next caller at once; the other worker's live claim still holds.
+    assert routing.delivery_send_notice(delivery_id=dead.pk, claimed_by="sweep-1") is True
+    assert routing.delivery_send_notice(delivery_id=other_node.pk, claimed_by="sweep-2") is False
+    assert len(mail.outbox) == 2  # the one sent before, and the freed one
+
+
+def test_the_release_runs_when_a_worker_is_set_up():
+    from celery.signals import celeryd_after_setup
+
+    receivers = [receiver() for _, receiver in celeryd_after_setup.receivers]
+    assert notice_claims_of_a_dead_run_release in receivers
