@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-faults lint bench bench-intake bench-dashboard bench-mailbox bench-extraction clean
+.PHONY: run test test-faults lint bench bench-intake bench-dashboard bench-mailbox bench-extraction bench-reconcile clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,7 @@ lint: $(STAMP)
 
 # Benchmarks (bench/README.md): each prints ratios against a baseline measured in the same run.
 # They need the local PostgreSQL (superuser postgres, role detainers) and Redis on 127.0.0.1.
-bench: bench-intake bench-dashboard bench-mailbox bench-extraction
+bench: bench-intake bench-dashboard bench-mailbox bench-extraction bench-reconcile
 
 bench-intake: $(STAMP)
 	$(PY) bench/intake/run.py $(BENCH_ARGS)
@@ -54,6 +54,11 @@ bench-mailbox: $(STAMP)
 # Reads its own filled-in forms (text-layer PDFs, fax images, scans, email bodies) with Tesseract.
 bench-extraction: $(STAMP)
 	$(PY) bench/extraction/run.py $(EXTRACTION_ARGS)
+
+# A 600,000-row agency list through the reconciliation upload and run (SQLite in a temporary folder,
+# no services; about 5 minutes): RECONCILE_ARGS="--rows 100000".
+bench-reconcile: $(STAMP)
+	$(PY) bench/reconcile/run.py $(RECONCILE_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache

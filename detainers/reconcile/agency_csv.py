@@ -10,21 +10,30 @@ Everything here refuses a broken file with a ValidationError that says where and
 before anything is written.
 """
 
-import csv
+import functools
 import io
+import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from detainers.core.identifiers import a_number_normalise, identifier_normalise
+from detainers.reconcile.csv_stream import (
+    CHUNK_BYTES,
+    NOT_TEXT,
+    Problems,
+    csv_table,
+    delimiter_sniff,
+    file_blank,
+    text_decode,
+)
 
-DELIMITERS = (",", ";", "\t", "|")
 PREVIEW_ROWS = 10
-MAX_PROBLEMS_SHOWN = 5
 
 
 @dataclass(frozen=True)
@@ -119,11 +128,13 @@ _KNOWN = {column_key(alias): fact for fact, spec in FIELDS.items() for alias in 
 
 @dataclass
 class AgencyFile:
-    """A file read and checked: its columns and its data rows, each with its line in the file."""
+    """A file read and checked: its columns, how many data rows it has, and the first of them (every
+    one when read from bytes in memory), each with its line in the file."""
 
     encoding: str
     delimiter: str
     columns: list[str]
+    rows_total: int
     rows: list[list[str]] = field(repr=False)
     line_numbers: list[int] = field(repr=False)
 
@@ -151,102 +162,117 @@ class AgencyRow:
         return self.subject_id, self.event_number, self.a_number
 
 
-def _refuse(problems: list[str], advice: str = "") -> ValidationError:
-    shown = problems[:MAX_PROBLEMS_SHOWN]
-    if len(problems) > MAX_PROBLEMS_SHOWN:
-        shown.append(f"… and {len(problems) - MAX_PROBLEMS_SHOWN} more.")
-    if advice:
-        shown.append(advice)
-    return ValidationError(shown)
+# --- Bytes to rows, a chunk at a time (csv_stream): only what is shown is kept ------------------
 
-
-# --- Bytes to text to rows ----------------------------------------------------------------------
-
-WORKBOOK = "This is an Excel workbook, not a CSV file: open it in Excel, choose File › Save As › “CSV UTF-8”, and upload that."
-
-
-def text_decode(content: bytes) -> tuple[str, str]:
-    """(text, encoding): UTF-8 with or without a byte-order mark, UTF-16 with one, else Windows-1252."""
-    if content.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        raise ValidationError(WORKBOOK)
-    attempts = ["utf-8-sig", "cp1252"]
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        attempts = ["utf-16"]
-    for encoding in attempts:
-        try:
-            text = content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" in text:
-            break
-        return text, encoding
-    raise ValidationError(
-        "This is not a text file the agency's CSV could be: save the list as CSV (UTF-8) and upload that."
-    )
-
-
-def delimiter_sniff(text: str) -> str:
-    """The delimiter the header line uses most: comma, semicolon, tab or bar."""
-    header = next((line for line in text.splitlines() if line.strip()), "")
-    counts = {delimiter: header.count(delimiter) for delimiter in DELIMITERS}
-    best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
-    return best if counts[best] else ","
-
-
-def _column_names(header: list[str]) -> list[str]:
-    names: list[str] = []
-    for position, raw in enumerate(header, start=1):
-        name = raw.strip() or f"Column {position}"
-        while name in names:
-            name = f"{name} ({position})"
-        names.append(name)
-    return names
+EMPTY = "The file is empty: upload the agency's list as CSV, with its header row."
+NO_HEADER = "The file has no header row: the first line must name the columns."
+NO_ROWS = "The file has a header row but no detainers under it."
+CORRECT_FILE = "Nothing was saved. Correct the file (or export it again) and upload it."
+CORRECT_VALUES = "Nothing was saved. Correct those values, or choose other columns."
 
 
 def agency_file_read(content: bytes) -> AgencyFile:
-    """The file's columns and rows, or ValidationError saying what is wrong and where."""
-    if not content.strip():
-        raise ValidationError(
-            "The file is empty: upload the agency's list as CSV, with its header row."
-        )
-    text, encoding = text_decode(content)
-    delimiter = delimiter_sniff(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    header: list[str] | None = None
-    rows: list[list[str]] = []
+    """A file in memory, every row kept: for a small list (a script, the tests)."""
+    return agency_file_scan(io.BytesIO(content), keep=None)
+
+
+def agency_file_scan(
+    stream: IO[bytes],
+    *,
+    mapping: dict[str, str] | None = None,
+    keep: int | None = PREVIEW_ROWS,
+    encoding: str = "",
+    delimiter: str = "",
+) -> AgencyFile:
+    """The file's columns and its rows counted and checked, read from its start to its end a chunk
+    at a time, keeping the first `keep` rows (None: all); or ValidationError saying what is wrong
+    and where. When `mapping` (by default the columns' names guessed) names what the matching
+    needs, every row's date and birth year are read too. A file stored already is read with the
+    encoding and delimiter found when it was uploaded; a new one's are decided on its first chunk."""
+    attempts = [encoding]
+    if not (encoding and delimiter):
+        stream.seek(0)
+        first = stream.read(CHUNK_BYTES)
+        whole = not stream.read(1)
+        if whole and not first.strip():
+            raise ValidationError(EMPTY)
+        text, encoding = text_decode(first, final=whole)
+        delimiter = delimiter_sniff(text)
+        attempts = [encoding, "cp1252"] if encoding == "utf-8-sig" else [encoding]
+    for attempt in attempts:
+        try:
+            return _scan(stream, attempt, delimiter, mapping, keep)
+        except UnicodeDecodeError:
+            continue  # not UTF-8 after all: read again as Windows-1252
+    raise ValidationError(NOT_TEXT)
+
+
+def _scan(
+    stream: IO[bytes],
+    encoding: str,
+    delimiter: str,
+    mapping: dict[str, str] | None,
+    keep: int | None,
+) -> AgencyFile:
+    structure, values = Problems(), Problems()
+    columns, rows = csv_table(stream, encoding=encoding, delimiter=delimiter, problems=structure)
+    if columns is None:
+        raise ValidationError(EMPTY if file_blank(stream) else NO_HEADER)
+    chosen = columns_guess(columns) if mapping is None else mapping
+    facts = None if mapping_missing(chosen) else _Facts(columns, chosen)
+    kept: list[list[str]] = []
     lines: list[int] = []
-    problems: list[str] = []
+    total = 0
+    for line, record in rows:
+        total += 1
+        if keep is None or total <= keep:
+            kept.append(record)
+            lines.append(line)
+        if facts is not None and not structure.count:  # a file that does not fit is refused anyway
+            facts.check(record, line, values)
+    if structure.count:
+        raise structure.refusal(CORRECT_FILE)
+    if not total:
+        raise ValidationError(NO_ROWS)
+    if values.count:
+        raise values.refusal(CORRECT_VALUES)
+    return AgencyFile(encoding, delimiter, columns, total, kept, lines)
+
+
+def agency_file_preview(stream: IO[bytes], *, encoding: str, delimiter: str) -> list[list[str]]:
+    """The first rows of a stored file, as the columns page shows them; the rest is not read."""
+    _, rows = csv_table(stream, encoding=encoding, delimiter=delimiter, problems=Problems())
+    preview = [record for _, record in itertools.islice(rows, PREVIEW_ROWS)]
+    rows.close()  # and the text wrapper lets go of the file
+    return preview
+
+
+def agency_rows_read(
+    stream: IO[bytes], *, encoding: str, delimiter: str, mapping: dict[str, str]
+) -> Iterator[AgencyRow]:
+    """The rows of a stored file (checked when it was uploaded), read through `mapping` a chunk at a
+    time. A row that no longer reads (the file changed on disk?) refuses the file, with its line."""
+    problems, advice = Problems(), CORRECT_FILE
     try:
-        for record in reader:
-            if not any(cell.strip() for cell in record):
-                continue
-            if header is None:
-                header = record
-                continue
-            record = _fit(record, len(header), reader.line_num, problems)
-            rows.append(record)
-            lines.append(reader.line_num)
-    except csv.Error as error:
-        problems.append(f"Line {reader.line_num}: {error} (a quote opened and not closed?).")
-    if header is None:
-        raise ValidationError("The file has no header row: the first line must name the columns.")
-    if problems:
-        raise _refuse(
-            problems, "Nothing was saved. Correct the file (or export it again) and upload it."
-        )
-    if not rows:
-        raise ValidationError("The file has a header row but no detainers under it.")
-    return AgencyFile(encoding, delimiter, _column_names(header), rows, lines)
-
-
-def _fit(record: list[str], width: int, line: int, problems: list[str]) -> list[str]:
-    """A row as wide as the header: blank cells after the last column are dropped; anything else
-    that does not fit is a problem (usually a line break or delimiter inside an unquoted value)."""
-    while len(record) > width and not record[-1].strip():
-        record = record[:-1]
-    if len(record) != width:
-        problems.append(f"Line {line} has {len(record)} values; the header names {width} columns.")
-    return record
+        columns, rows = csv_table(stream, encoding=encoding, delimiter=delimiter, problems=problems)
+        if columns is None:
+            raise ValidationError(NO_HEADER)
+        facts = _Facts(columns, mapping)
+        for line, record in rows:
+            if problems.count:  # this row does not fit the header
+                break
+            try:
+                row = facts.row(record, line)
+            except ValueError as error:
+                problems.add(f"Line {line}: {error}.")
+                advice = CORRECT_VALUES
+                break
+            yield row
+        rows.close()
+    except UnicodeDecodeError:
+        raise ValidationError(NOT_TEXT) from None
+    if problems.count:
+        raise problems.refusal(advice)
 
 
 # --- Columns to facts -----------------------------------------------------------------------------
@@ -327,7 +353,7 @@ def birth_year_read(raw: str) -> int | None:
     return year
 
 
-@cache  # a few distinct values, over and over
+@functools.cache  # a few distinct values, over and over
 def gender_normalise(raw: str) -> str:
     """'Male', 'M', 'm' -> 'M'; 'Female', 'F' -> 'F'; unknown -> ''. Anything else is kept as text."""
     text = re.sub(r"[^a-z]", "", (raw or "").lower())
@@ -338,7 +364,7 @@ def gender_normalise(raw: str) -> str:
     return "" if text in ("", "u", "unknown", "unk", "x") else text
 
 
-@cache
+@functools.cache
 def country_normalise(raw: str) -> str:
     return " ".join(re.sub(r"[^A-Z0-9]+", " ", (raw or "").upper()).split())
 
@@ -353,48 +379,54 @@ def a_number_read(raw: str) -> str:
         return ""
 
 
-def agency_rows(agency_file: AgencyFile, mapping: dict[str, str]) -> list[AgencyRow]:
-    """Every row read through the mapping; a date or birth year that cannot be read refuses the file."""
-    position = {
-        fact: agency_file.columns.index(column) for fact, column in mapping.items() if column
-    }
-    dates: dict[str, date | None] = {}  # a year's list repeats a few hundred dates
-    problems: list[str] = []
-    read = []
-    for record, line in zip(agency_file.rows, agency_file.line_numbers, strict=True):
-        try:
-            read.append(_row(record, line, agency_file.columns, position, dates))
-        except ValueError as error:
-            problems.append(f"Line {line}: {error}.")
-    if problems:
-        raise _refuse(problems, "Nothing was saved. Correct those values, or choose other columns.")
-    return read
+class _Facts:
+    """A record's facts through a mapping {fact: column}; the dates read are remembered (a year's
+    list repeats a few hundred)."""
 
+    def __init__(self, columns: list[str], mapping: dict[str, str]):
+        self.columns = columns
+        self.position = {fact: columns.index(column) for fact, column in mapping.items() if column}
+        self.dates: dict[str, date | None] = {}
 
-def _row(record, line, columns, position, dates) -> AgencyRow:
-    def value(fact: str) -> str:
-        index = position.get(fact)
+    def value(self, record: list[str], fact: str) -> str:
+        index = self.position.get(fact)
         return record[index].strip() if index is not None else ""
 
-    raw_date = value("prepare_date")
-    if raw_date not in dates:
+    def prepare_date(self, record: list[str]) -> date | None:
+        raw = self.value(record, "prepare_date")
+        if raw not in self.dates:
+            try:
+                self.dates[raw] = date_read(raw)
+            except ValueError as error:
+                column = self.columns[self.position["prepare_date"]]
+                raise ValueError(f"{column}: {error}") from None
+        return self.dates[raw]
+
+    def birth_year(self, record: list[str]) -> int | None:
         try:
-            dates[raw_date] = date_read(raw_date)
+            return birth_year_read(self.value(record, "birth_year"))
         except ValueError as error:
-            raise ValueError(f"{columns[position['prepare_date']]}: {error}") from None
-    try:
-        birth_year = birth_year_read(value("birth_year"))
-    except ValueError as error:
-        raise ValueError(f"{columns[position['birth_year']]}: {error}") from None
-    return AgencyRow(
-        line_number=line,
-        values=dict(zip(columns, record, strict=True)),
-        prepare_date=dates[raw_date],
-        subject_id=identifier_normalise(value("subject_id")),
-        event_number=identifier_normalise(value("event_number")),
-        a_number=a_number_read(value("a_number")),
-        birth_year=birth_year,
-        gender=gender_normalise(value("gender")),
-        citizenship=country_normalise(value("citizenship")),
-        place=" ".join(value(fact) for fact in PLACE_FACTS if value(fact)),
-    )
+            raise ValueError(f"{self.columns[self.position['birth_year']]}: {error}") from None
+
+    def check(self, record: list[str], line: int, problems: Problems) -> None:
+        """A date or birth year that cannot be read is a problem."""
+        try:
+            self.prepare_date(record)
+            self.birth_year(record)
+        except ValueError as error:
+            problems.add(f"Line {line}: {error}.")
+
+    def row(self, record: list[str], line: int) -> AgencyRow:
+        value = functools.partial(self.value, record)
+        return AgencyRow(
+            line_number=line,
+            values=dict(zip(self.columns, record, strict=True)),
+            prepare_date=self.prepare_date(record),
+            subject_id=identifier_normalise(value("subject_id")),
+            event_number=identifier_normalise(value("event_number")),
+            a_number=a_number_read(value("a_number")),
+            birth_year=self.birth_year(record),
+            gender=gender_normalise(value("gender")),
+            citizenship=country_normalise(value("citizenship")),
+            place=" ".join(value(fact) for fact in PLACE_FACTS if value(fact)),
+        )

@@ -137,10 +137,11 @@ class ReconciliationList(APIView):
     def post(self, request):
         upload = ReconciliationUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
+        file = upload.validated_data["file"]
         reconciliation = services.reconciliation_upload(
             year=upload.validated_data["year"],
-            file_name=upload.validated_data["file"].name or "",
-            content=upload.validated_data["file"].read(),
+            file_name=file.name or "",
+            content=file,  # read a chunk at a time, never whole
             actor=request.user,
             automatic_only=True,
         )

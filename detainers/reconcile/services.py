@@ -5,11 +5,12 @@ the results are in detainers.reconcile.decisions."""
 import hashlib
 import logging
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -21,10 +22,11 @@ from detainers.core.years import local_year_bounds
 from detainers.counting.selectors import CountFilter, counted_requests
 from detainers.models import Channel, Reconciliation, ReconciliationRow
 from detainers.reconcile.agency_csv import (
-    AgencyFile,
+    AgencyRow,
     a_number_read,
-    agency_file_read,
-    agency_rows,
+    agency_file_preview,
+    agency_file_scan,
+    agency_rows_read,
     columns_guess,
     country_normalise,
     gender_normalise,
@@ -80,46 +82,81 @@ def _year_check(year: int) -> None:
 
 
 def reconciliation_upload(
-    *, year: int, file_name: str, content: bytes, actor, automatic_only: bool = False
+    *, year: int, file_name: str, content: File | bytes, actor, automatic_only: bool = False
 ) -> Reconciliation:
     """Keep the agency's list and start it when its columns are known; otherwise it waits (status
     `mapping`) for a person to choose them, unless `automatic_only`, which refuses it instead
-    (ColumnsMissing). A file that cannot be read is refused before anything is saved."""
+    (ColumnsMissing). A file that cannot be read is refused before anything is saved.
+
+    `content` is the uploaded file as Django hands it over (bytes are taken too). It is never held
+    whole: it is read a chunk at a time once to check and count its rows, and once more to store
+    it, hashed on the way."""
     _year_check(year)
-    size_check(len(content), advice=TOO_LARGE_ADVICE)
-    agency_file = agency_file_read(content)
+    upload = content if isinstance(content, File) else ContentFile(content, name=file_name)
+    size_check(upload.size, advice=TOO_LARGE_ADVICE)
+    agency_file = agency_file_scan(upload, mapping=None)
     mapping = columns_guess(agency_file.columns)
     missing = mapping_missing(mapping)
     if missing and automatic_only:
         raise ColumnsMissing(missing, agency_file.columns)
-    if not missing:
-        agency_rows(agency_file, mapping)  # every date readable, or refused now
-    with transaction.atomic():
-        reconciliation = Reconciliation(
-            year=year,
-            file_name=file_name[:255],
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            encoding=agency_file.encoding,
-            delimiter=agency_file.delimiter,
-            columns=agency_file.columns,
-            mapping=mapping,
-            status=Status.MAPPING if missing else Status.QUEUED,
-            rows_total=len(agency_file.rows),
-            created_by=actor,
-        )
-        reconciliation.file.save("agency.csv", ContentFile(content), save=False)
-        reconciliation.save()
-        if reconciliation.status == Status.QUEUED:
-            _enqueue_if_large(reconciliation)
+    reconciliation = Reconciliation(
+        year=year,
+        file_name=file_name[:255],
+        encoding=agency_file.encoding,
+        delimiter=agency_file.delimiter,
+        columns=agency_file.columns,
+        mapping=mapping,
+        status=Status.MAPPING if missing else Status.QUEUED,
+        rows_total=agency_file.rows_total,
+        created_by=actor,
+    )
+    stored = _Hashed(upload)
+    reconciliation.file.save("agency.csv", stored, save=False)
+    reconciliation.size, reconciliation.sha256 = stored.size_read, stored.sha256.hexdigest()
+    try:
+        with transaction.atomic():
+            reconciliation.save()
+            if reconciliation.status == Status.QUEUED:
+                _enqueue_if_large(reconciliation)
+    except Exception:
+        reconciliation.file.delete(save=False)  # no row keeps it
+        raise
     _run_if_small(reconciliation)
     reconciliation.refresh_from_db()
     return reconciliation
 
 
-def reconciliation_file(reconciliation: Reconciliation) -> AgencyFile:
+class _Hashed(File):
+    """The upload as the storage reads it, a chunk at a time, hashed and measured on the way."""
+
+    def __init__(self, upload: File):
+        super().__init__(upload, name=upload.name)
+        self.sha256 = hashlib.sha256()
+        self.size_read = 0
+
+    def chunks(self, chunk_size: int | None = None) -> Iterator[bytes]:
+        for chunk in super().chunks(chunk_size):
+            self.sha256.update(chunk)
+            self.size_read += len(chunk)
+            yield chunk
+
+
+def reconciliation_preview(*, reconciliation: Reconciliation) -> list[list[str]]:
+    """The stored file's first rows, for the page where a person chooses its columns."""
     with reconciliation.file.open("rb") as stored:
-        return agency_file_read(stored.read())
+        return agency_file_preview(
+            stored, encoding=reconciliation.encoding, delimiter=reconciliation.delimiter
+        )
+
+
+def _rows(reconciliation: Reconciliation) -> Iterator[AgencyRow]:
+    with reconciliation.file.open("rb") as stored:
+        yield from agency_rows_read(
+            stored,
+            encoding=reconciliation.encoding,
+            delimiter=reconciliation.delimiter,
+            mapping=reconciliation.mapping,
+        )
 
 
 def reconciliation_columns_choose(
@@ -136,7 +173,14 @@ def reconciliation_columns_choose(
         missing = mapping_missing(chosen)
         if missing:
             raise ValidationError(["Choose a column for " + what + "." for what in missing])
-        agency_rows(reconciliation_file(reconciliation), chosen)
+        with reconciliation.file.open("rb") as stored:  # every row's values, or refused
+            agency_file_scan(
+                stored,
+                mapping=chosen,
+                keep=0,
+                encoding=reconciliation.encoding,
+                delimiter=reconciliation.delimiter,
+            )
         reconciliation.mapping = chosen
         reconciliation.status = Status.QUEUED
         reconciliation.save(update_fields=["mapping", "status"])
@@ -234,32 +278,37 @@ def reconciliation_run(*, reconciliation_id: int) -> bool:
 
 
 def _match(reconciliation: Reconciliation) -> None:
-    rows = agency_rows(reconciliation_file(reconciliation), reconciliation.mapping)
+    """The agency's rows are read and matched a chunk at a time. The identifiers are matched row by
+    row in the file's order; the fallback settles its rows best score first, after every
+    identifier match, so the rows it may still match wait in memory. A row that has no candidate
+    now can have none later (a candidate taken is never freed) and is agency only at once."""
     year = reconciliation.year
-    in_year = [row for row in rows if row.prepare_date is None or row.prepare_date.year == year]
     ReconciliationRow.objects.filter(reconciliation=reconciliation).delete()  # a dead run's
-    progress = _Progress(reconciliation.pk, done=len(rows) - len(in_year))
+    progress = _Progress(reconciliation.pk, done=0)
     writer = _Writer(reconciliation.pk)
     matcher = Matcher(our_requests(year=year), precinct_guide())
-    left = []
-    for row in in_year:
-        outcome = matcher.by_identifiers(row)
-        if outcome is None:
-            left.append(row)
-        else:
+    rows = outside = 0
+    waiting: list[AgencyRow] = []
+    for row in _rows(reconciliation):
+        rows += 1
+        if row.prepare_date is not None and row.prepare_date.year != year:
+            outside += 1
+        elif (outcome := matcher.by_identifiers(row)) is not None:
             writer.add(outcome)
-            progress.advance(1)
+        elif matcher.candidates(row):
+            waiting.append(row)
+            continue  # counted done when the fallback settles it
+        else:
+            writer.add(matcher.agency_only(row))
+        progress.advance(1)
     base = progress.done
-    for outcome in matcher.by_fallback(left, progress=lambda done: progress.set(base + done)):
+    for outcome in matcher.by_fallback(waiting, progress=lambda done: progress.set(base + done)):
         writer.add(outcome)
     for outcome in matcher.ours_only():
         writer.add(outcome)
     writer.flush()
     Reconciliation.objects.filter(pk=reconciliation.pk).update(
-        status=Status.DONE,
-        rows_done=len(rows),
-        rows_outside_year=len(rows) - len(in_year),
-        finished_at=timezone.now(),
+        status=Status.DONE, rows_done=rows, rows_outside_year=outside, finished_at=timezone.now()
     )
 
 

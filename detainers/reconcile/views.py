@@ -38,7 +38,7 @@ def reconcile(request):
             reconciliation = services.reconciliation_upload(
                 year=form.cleaned_data["year"],
                 file_name=upload.name or "",
-                content=upload.read(),
+                content=upload,  # read a chunk at a time, never whole
                 actor=request.user,
             )
         except ValidationError as refusal:
@@ -75,7 +75,7 @@ def reconcile_columns(request, pk: int):
     context = {
         "reconciliation": reconciliation,
         "form": form,
-        "preview": services.reconciliation_file(reconciliation).preview(),
+        "preview": services.reconciliation_preview(reconciliation=reconciliation),
     }
     return render(
         request, "detainers/reconcile_columns.html", context, status=400 if form.errors else 200
