@@ -1,13 +1,17 @@
 """Test data: documents as real files of each kind, and deliveries made through the intake service."""
 
 import io
+import uuid
+from datetime import timedelta
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 from pypdf import PdfWriter
 
 from detainers.intake.services import IncomingFile, delivery_receive
 from detainers.models import Channel, Source
+from precincts.models import FaxNumber
 
 
 def pdf_bytes(pages: int = 1) -> bytes:
@@ -49,3 +53,29 @@ def fax_received(
         actor=actor,
         **extra,
     ).delivery
+
+
+def fax_report(name: str, content: bytes) -> dict:
+    """The gateway's multipart post of one file (POST /api/v1/faxes/)."""
+    return {
+        "document": SimpleUploadedFile(name, content),
+        "to_number": "+1 617 555 0133",
+        "from_number": "+1 202 555 0100",
+        "received_at": "2024-03-15T09:30:00-04:00",
+    }
+
+
+def intake_form(precinct, name: str, content: bytes) -> dict:
+    """A clerk's intake form for one file, arrived an hour ago on the precinct's current line."""
+    return {
+        "received_at": timezone.localtime(timezone.now() - timedelta(hours=1)).strftime(
+            "%Y-%m-%dT%H:%M"
+        ),
+        "late_reason": "",
+        "fax_number": FaxNumber.objects.get(precinct=precinct, active_until__isnull=True).pk,
+        "from_address": "",
+        "pages": "",
+        "scan": SimpleUploadedFile(name, content),
+        "notes": "",
+        "submission": uuid.uuid4().hex,
+    }

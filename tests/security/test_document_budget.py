@@ -30,7 +30,6 @@ import pytest
 import yaml
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -42,6 +41,7 @@ from detainers.extraction.tasks import extract_document
 from detainers.intake import routing
 from detainers.mailbox import Origin, message_ingest
 from detainers.models import Delivery, Document, Event, Extraction, MailMessage
+from tests.factories import fax_report, intake_form
 from tests.security.hostile_documents import FAX_TYPES, HOSTILE, SHOWN, TIFF, tiff_bytes
 
 REPO = Path(__file__).resolve().parents[2]
@@ -85,29 +85,6 @@ def nothing_written() -> None:
     assert not Document.objects.exists()
     media = Path(settings.MEDIA_ROOT)
     assert not media.exists() or not [path for path in media.rglob("*") if path.is_file()]
-
-
-def fax_report(name: str, content: bytes) -> dict:
-    return {
-        "document": SimpleUploadedFile(name, content),
-        "to_number": "+1 617 555 0133",
-        "from_number": "+1 202 555 0100",
-        "received_at": "2024-03-15T09:30:00-04:00",
-    }
-
-
-def intake_form(precinct, name: str, content: bytes) -> dict:
-    moment = timezone.localtime(timezone.now() - timedelta(hours=1))
-    return {
-        "received_at": moment.strftime("%Y-%m-%dT%H:%M"),
-        "late_reason": "",
-        "fax_number": precinct.fax_numbers.get(active_until__isnull=True).pk,
-        "from_address": "",
-        "pages": "",
-        "scan": SimpleUploadedFile(name, content),
-        "notes": "",
-        "submission": uuid.uuid4().hex,
-    }
 
 
 # --- Intake: the gateway and the clerk are refused, with the size said --------------------------

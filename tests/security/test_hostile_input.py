@@ -14,16 +14,13 @@ import csv
 import io
 import re
 import struct
-import uuid
 import zlib
-from datetime import timedelta
 from pathlib import Path
 
 import phonenumbers
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -42,7 +39,7 @@ from detainers.triage.services import request_triage
 from precincts.models import FaxNumber
 from precincts.phone import fax_number_normalise
 from tests import mail_corpus
-from tests.factories import fax_received, image_bytes, pdf_bytes
+from tests.factories import fax_received, fax_report, image_bytes, intake_form, pdf_bytes
 
 PROPERTY = hypothesis_settings(
     max_examples=150,
@@ -332,30 +329,6 @@ def nothing_written() -> None:
     assert not DetainerRequest.objects.exists()
     media = Path(settings.MEDIA_ROOT)
     assert not [path for path in media.rglob("*") if path.is_file()] if media.exists() else True
-
-
-def fax_report(name: str, content: bytes) -> dict:
-    return {
-        "document": SimpleUploadedFile(name, content),
-        "to_number": "+1 617 555 0133",
-        "from_number": "+1 202 555 0100",
-        "received_at": "2024-03-15T09:30:00-04:00",
-    }
-
-
-def intake_form(precinct, name: str, content: bytes) -> dict:
-    return {
-        "received_at": timezone.localtime(timezone.now() - timedelta(hours=1)).strftime(
-            "%Y-%m-%dT%H:%M"
-        ),
-        "late_reason": "",
-        "fax_number": FaxNumber.objects.get(precinct=precinct, active_until__isnull=True).pk,
-        "from_address": "",
-        "pages": "",
-        "scan": SimpleUploadedFile(name, content),
-        "notes": "",
-        "submission": uuid.uuid4().hex,
-    }
 
 
 @pytest.mark.django_db
