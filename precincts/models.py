@@ -71,3 +71,45 @@ class FaxNumber(models.Model):
         return self.active_from <= moment and (
             self.active_until is None or moment < self.active_until
         )
+
+
+class KnownSender(models.Model):
+    """A sender the department knows by name, e.g. the agency's field office.
+
+    Recognised by the calling number or the sending machine's id (TSI/CSID) of a fax. A fax from a
+    known sender on a number that no precinct owns is flagged for a supervisor: the sender is
+    dialling a line we do not watch.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    note = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class KnownSenderMark(models.Model):
+    """One way a known sender is recognised: a fax number (E.164) or a sender id as its machine
+    sends it (compared without case and spaces)."""
+
+    class Kind(models.TextChoices):
+        NUMBER = "number", "Fax number"
+        SENDER_ID = "sender_id", "Sender id (TSI/CSID)"
+
+    sender = models.ForeignKey(KnownSender, on_delete=models.CASCADE, related_name="marks")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.CharField(max_length=100, help_text="E.164 for numbers, e.g. +16175550199.")
+
+    class Meta:
+        ordering = ["sender", "kind", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="known_sender_mark_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.value}"

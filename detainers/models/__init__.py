@@ -12,6 +12,7 @@ from detainers.models.deliveries import (
     document_path,
 )
 from detainers.models.extraction import Extraction
+from detainers.models.faxlines import MissedFax, ProviderEvent
 from detainers.models.mailbox import MailboxState, MailMessage
 from detainers.models.reconciliation import Reconciliation, ReconciliationRow, reconciliation_path
 from detainers.models.requests import DetainerRequest, Disposition, FormType, ProbableCause
@@ -28,6 +29,8 @@ __all__ = [
     "Disposition",
     "DetainerRequest",
     "Extraction",
+    "MissedFax",
+    "ProviderEvent",
     "InboxEntry",
     "Event",
     "MailMessage",

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from detainers.models.deliveries import Delivery
+from detainers.models.faxlines import MissedFax
 from detainers.models.requests import DetainerRequest
 
 
@@ -19,6 +20,9 @@ class Event(models.Model):
     )
     request = models.ForeignKey(
         DetainerRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    missed_fax = models.ForeignKey(
+        MissedFax, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

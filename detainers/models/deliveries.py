@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from precincts.models import FaxNumber, Precinct
+from precincts.models import FaxNumber, KnownSender, Precinct
 
 
 class Channel(models.TextChoices):
@@ -22,6 +22,8 @@ class Source(models.TextChoices):
     CLERK = "clerk", "Clerk's intake page"
     GATEWAY = "gateway", "Fax gateway"
     MAILBOX = "mailbox", "Central mailbox"
+    PROVIDER = "provider", "Fax provider's webhook"
+    FOLDER = "folder", "Drop folder"
 
 
 class NumberMatch(models.TextChoices):
@@ -70,6 +72,23 @@ class Delivery(models.Model):
         max_length=255, blank=True, help_text="The gateway's id or the message's Message-ID."
     )
     pages = models.PositiveIntegerField(null=True, blank=True)
+    sender_id = models.CharField(
+        max_length=100, blank=True, help_text="The sending machine's id (TSI/CSID), as it sent it."
+    )
+    known_sender = models.ForeignKey(
+        KnownSender, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries"
+    )
+    partial = models.BooleanField(
+        default=False, help_text="The fax server lost pages: ask the sender to send it again."
+    )
+    resend_closed_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="A partial fax: the fax received again from the same sender that closed its to-do.",
+    )
     notes = models.TextField(blank=True)
     late_reason = models.TextField(
         blank=True, help_text="Why it was logged more than 7 days after arrival."
@@ -133,6 +152,14 @@ class Delivery(models.Model):
         return bool(self.quarantine_reason)
 
     @property
+    def known_sender_off_line(self) -> bool:
+        """Flagged for a supervisor: a known sender dialled a number no precinct owns."""
+        return self.known_sender_id is not None and self.number_match in (
+            NumberMatch.RETIRED,
+            NumberMatch.UNKNOWN,
+        )
+
+    @property
     def needs_precinct(self) -> bool:
         """Flagged in the inbox: nobody can say which precinct's line this came in on."""
         return self.precinct_id is None and self.channel == Channel.FAX
@@ -161,6 +188,12 @@ class Document(models.Model):
         "in the browser); empty for everything else.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    purged_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its retention period ended and the file was destroyed (the row, its size "
+        "and hash stay as proof of what was received).",
+    )
 
     class Meta:
         ordering = ["id"]

@@ -102,6 +102,24 @@ class DetainerRequest(models.Model):
         default=False, help_text="Needs legal review (e.g. held or transferred)."
     )
     legal_review_note = models.TextField(blank=True)
+    # What the Trust Act filing reports beside each request (detainers.counting: the filing).
+    held_beyond_release = models.BooleanField(
+        null=True, blank=True, help_text="Held past the time the person would have been released."
+    )
+    transferred_to_federal_custody = models.BooleanField(null=True, blank=True)
+    reimbursement_amount = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Federal reimbursement received for this request's costs, in dollars.",
+    )
+    personal_data_purged_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the subject's personal fields were destroyed at the end of their "
+        "retention period; what is counted stays.",
+    )
 
     class Meta:
         ordering = ["id"]
