@@ -23,12 +23,16 @@ def roles_of(user) -> frozenset[Role]:
         return frozenset()
     cached = getattr(user, "_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True))
-        cached = frozenset(role for role in Role if role.value in names)
-        if user.is_superuser:
-            cached |= {Role.ADMIN}
-        user._roles = cached
+        roles_remember(user, groups=set(user.groups.values_list("name", flat=True)))
+        cached = user._roles
     return cached
+
+
+def roles_remember(user, *, groups: set[str]) -> None:
+    """Keep the roles of `user`, whose groups' names were read with it (accounts.tokens reads
+    them in the token's own query), so `roles_of` asks the database nothing more."""
+    roles = frozenset(role for role in Role if role.value in groups)
+    user._roles = roles | {Role.ADMIN} if user.is_superuser else roles
 
 
 def has_role(user, *roles: Role) -> bool:
@@ -36,13 +40,20 @@ def has_role(user, *roles: Role) -> bool:
 
 
 def role_required(*roles: Role):
-    """Page decorator: anonymous users go to the login page, users without a role get 403."""
+    """Page decorator: anonymous users go to the login page, a session owing its second factor to
+    the code page (accounts.mfa), users without a role get 403."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
+            # Here, not at the top: accounts.mfa reads roles from this module.
+            from accounts.mfa.middleware import second_factor_redirect
+            from accounts.mfa.policy import mfa_pending
+
+            if mfa_pending(request):
+                return second_factor_redirect(request)
             if not has_role(request.user, *roles):
                 raise PermissionDenied
             return view(request, *args, **kwargs)

@@ -3,18 +3,35 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import TokenProxy
 
+from accounts import signin_admin  # noqa: F401 - registers the sign-in record's admin
 from accounts.forms import UserChangeForm, UserCreationForm
+from accounts.mfa.services import mfa_reset
 from accounts.models import ApiToken, User
+from accounts.signin_audit import signin_address
 from accounts.tokens import api_token_issue, api_token_owners_for, api_tokens_revoke
 
 # DRF's token admin listed every key in clear. Its app stays installed only for its migrations
 # (accounts/migrations/0006 hashed its keys into ApiToken); unregistering fails loudly if
 # rest_framework.authtoken ever comes after accounts in INSTALLED_APPS.
 admin.site.unregister(TokenProxy)
+# django-otp's device admins show a person's TOTP secret (and a QR code of it) and their recovery
+# codes; an admin resets a second factor from the user list instead (reset_second_factor below).
+for _otp_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_otp_model):
+        admin.site.unregister(_otp_model)
 
 ACCESS_FIELDS = ("is_active", "is_staff", "is_superuser", "user_permissions")
+# Single sign-on (accounts/oidc/): how the account signs in when LOCAL_LOGIN is off, and which
+# person at the provider it is.
+SIGN_IN_FIELDS = {
+    "fields": ("break_glass", "sso_subject"),
+    "description": "Accounts linked to single sign-on get their roles and precinct from the "
+    "provider at every sign-in. With LOCAL_LOGIN off, only break-glass accounts may use a password.",
+}
 ROLE_FIELDS = {
     "fields": ("groups", "precinct"),
     "description": "Roles are groups. A clerk needs a precinct.",
@@ -35,6 +52,7 @@ class UserAdmin(BaseUserAdmin):
             "Access",
             {"fields": ACCESS_FIELDS, "description": "Staff status opens this site: admins only."},
         ),
+        ("Single sign-on", SIGN_IN_FIELDS),
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = BaseUserAdmin.add_fieldsets + (("Roles and precinct", ROLE_FIELDS),)
@@ -47,11 +65,26 @@ class UserAdmin(BaseUserAdmin):
         "is_active",
         "is_staff",
     )
-    list_filter = ("groups", "precinct", "is_active", "is_staff")
+    list_filter = ("groups", "precinct", "is_active", "is_staff", "break_glass")
     list_select_related = ("precinct",)
+    actions = ["reset_second_factor"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.action(
+        description="Reset the second factor (lost phone): enrol again at next sign-in",
+        permissions=["change"],
+    )
+    def reset_second_factor(self, request, queryset):
+        for person in queryset:
+            mfa_reset(user=person, actor=request.user, address=signin_address(request))
+        self.message_user(
+            request,
+            f"Reset the second factor of {len(queryset)} user(s); each enrols an app again "
+            "at their next sign-in.",
+            messages.SUCCESS,
+        )
 
     @admin.display(description="Roles")
     def roles(self, user: User) -> str:

@@ -5,9 +5,12 @@ only the lookup differs: by the key's digest, refusing revoked and expired token
 """
 
 from django.utils import timezone
+from drf_spectacular.authentication import SessionScheme
 from rest_framework import exceptions
-from rest_framework.authentication import TokenAuthentication
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 
+from accounts.mfa.middleware import API_REFUSAL
+from accounts.mfa.policy import mfa_pending
 from accounts.models import ApiToken
 from accounts.tokens import api_token_for_key, api_token_used
 
@@ -30,3 +33,20 @@ class ApiTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
         api_token_used(token=token, at=now)
         return (token.user, token)
+
+
+class VerifiedSessionAuthentication(SessionAuthentication):
+    """DRF's session authentication (with its CSRF check), refusing a session that still owes its
+    second factor (accounts.mfa): the password alone does not open the API."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None and mfa_pending(request._request):
+            raise exceptions.PermissionDenied(API_REFUSAL)
+        return result
+
+
+class VerifiedSessionScheme(SessionScheme):
+    """The OpenAPI schema describes it as the session (cookie) it is."""
+
+    target_class = VerifiedSessionAuthentication

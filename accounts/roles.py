@@ -11,10 +11,18 @@ from accounts.access import Role
 ADMIN_PERMISSIONS = {
     ("precincts", "precinct"): ["add", "change", "view"],
     ("precincts", "faxnumber"): ["add", "change", "view"],
+    ("precincts", "knownsender"): ["add", "change", "view"],
+    ("precincts", "knownsendermark"): ["add", "change", "delete", "view"],
     ("accounts", "user"): ["add", "change", "view"],
     ("auth", "group"): ["view"],
     # Revoking is a change; no delete, so a revoked token stays listed as the record of it.
     ("accounts", "apitoken"): ["add", "change", "view"],
+    # The sign-in record is read-only: nobody may add, change or delete an event.
+    ("accounts", "signinevent"): ["view"],
+    # Retention (detainers.records): one rule per kind, its period changed, never added or deleted;
+    # the destruction log is read-only.
+    ("detainers", "retentionrule"): ["change", "view"],
+    ("detainers", "destructionlog"): ["view"],
 }
 
 

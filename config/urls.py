@@ -19,6 +19,7 @@ from django.urls import include, path
 from django.views import defaults
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.forms import AdminLoginForm
 from config import health
 
 logger = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ handler404 = not_found
 handler500 = server_error
 
 admin.site.site_header = "Detainer Desk administration"
+admin.site.login_form = AdminLoginForm
 admin.site.site_title = "Detainer Desk"
 admin.site.index_title = "Precincts, fax numbers, users and API tokens"
 

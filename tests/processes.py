@@ -181,6 +181,8 @@ class Dovecot:
     tls: implicit TLS only (993-style, `ssl = required`), with a certificate for 127.0.0.1 (not
     for "localhost") signed by a private CA made for this server (scripts/dovecot/certificate.sh);
     `ca_file` is that CA, for a client to trust.
+    oauth2_introspection_url: the user may also sign in with XOAUTH2 and a bearer token, which
+    Dovecot checks at this introspection endpoint (scripts/dovecot/oauth2.sh; tests/oauth2_server.py).
 
     Run as root, mail belongs to the system user MAIL_USER (scripts/dovecot/install.sh creates it),
     and the folder is made outside pytest's private (0700) temp tree so that user can reach it.
@@ -191,10 +193,18 @@ class Dovecot:
     PASSWORD = "imap-test-password"
     TEMPLATE = ROOT / "scripts" / "dovecot" / "dovecot.conf.template"
     CERTIFICATE = ROOT / "scripts" / "dovecot" / "certificate.sh"
+    OAUTH2 = ROOT / "scripts" / "dovecot" / "oauth2.sh"
 
-    def __init__(self, *, prefixed: bool = False, tls: bool = False):
+    def __init__(
+        self,
+        *,
+        prefixed: bool = False,
+        tls: bool = False,
+        oauth2_introspection_url: str | None = None,
+    ):
         self.prefix, self.separator = ("INBOX.", ".") if prefixed else ("", "/")
         self.tls = tls
+        self.oauth2_introspection_url = oauth2_introspection_url
         self.binary = shutil.which("dovecot") or next(
             (
                 path
@@ -255,6 +265,10 @@ class Dovecot:
         users.chmod(0o644)
         if self.tls:
             subprocess.run([str(self.CERTIFICATE), str(self.workdir)], check=True)  # noqa: S603
+        if self.oauth2_introspection_url:
+            subprocess.run(  # noqa: S603
+                [str(self.OAUTH2), str(self.workdir), self.oauth2_introspection_url], check=True
+            )
         config = self.TEMPLATE.read_text()
         for key, value in {
             "DIR": self.workdir,

@@ -2,6 +2,8 @@
 
     address.py   CENTRAL_MAILBOX_URL read into an address
     imap.py      the only code that talks IMAP: reads the folder, moves each copy after the commit
+    signin.py    signing in: the URL's password, or XOAUTH2 with a token when MAILBOX_OAUTH2_* are set
+    oauth2.py    tokens from the client-credentials grant, kept in the process and renewed
     parsing.py   a message's bytes into its headers, body and files (hostile mail included)
     messages.py  each message's bytes into one delivery, exactly once, a chunk per transaction;
                  retrying a quarantined one

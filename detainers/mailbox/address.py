@@ -35,7 +35,9 @@ class MailboxAddress:
 
 
 def mailbox_address_parse(url: str) -> MailboxAddress:
-    """imap://user:pass@host:port/FOLDER or imaps://...; the folder defaults to INBOX."""
+    """imap://user:pass@host:port/FOLDER or imaps://...; the folder defaults to INBOX. The user may
+    be an email address (imaps://detainers@pd.example.gov@outlook.office365.com/INBOX: the host is
+    after the last @) and the password absent, for an OAuth2 sign-in (MAILBOX_OAUTH2_*)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("imap", "imaps"):
         raise ValueError(

@@ -10,7 +10,8 @@ UID flagged and expunged (UIDPLUS), never a bare EXPUNGE.
 Those two folders are named as the server wants them: under its personal namespace's prefix
 (NAMESPACE, RFC 2342), so `INBOX.Processed` on Courier, Cyrus or a Dovecot configured like them.
 The URL's folder is taken as the server names it (`INBOX` works everywhere). imaps:// verifies the
-server's certificate against the system's CAs, or those SSL_CERT_FILE / SSL_CERT_DIR name.
+server's certificate against the system's CAs, or those SSL_CERT_FILE / SSL_CERT_DIR name. Signing in
+(the URL's password, or XOAUTH2 with a token when MAILBOX_OAUTH2_* are set) is signin.py's.
 """
 
 import logging
@@ -36,6 +37,8 @@ from detainers.mailbox.lease import (
     reader_key,
 )
 from detainers.mailbox.messages import IngestSummary, Origin, message_ingest, messages_ingest
+from detainers.mailbox.oauth2 import oauth2_client
+from detainers.mailbox.signin import MailboxSignInError, mailbox_sign_in
 from detainers.models import MailMessage
 
 logger = logging.getLogger(__name__)
@@ -131,22 +134,24 @@ def mailbox_ingest(
 
 
 def _connect(address: MailboxAddress):
+    box = mailbox_sign_in(address=address, connect=lambda: _open(address), oauth2=oauth2_client())
+    # imaplib keeps the capabilities announced before login; servers announce MOVE after it.
+    _, answer = box.client.capability()
+    box.client.capabilities = tuple(answer[-1].decode().upper().split())
+    return box
+
+
+def _open(address: MailboxAddress):
     if address.tls:
         # Certificate and host name checked. A context made per connection reads SSL_CERT_FILE and
         # SSL_CERT_DIR each time: how an operator trusts a private CA (docs/deploy.md).
-        box = _Tls(
+        return _Tls(
             address.host,
             address.port,
             timeout=TIMEOUT_SECONDS,
             ssl_context=ssl.create_default_context(),
         )
-    else:
-        box = _Plain(address.host, address.port, timeout=TIMEOUT_SECONDS)
-    box.login(address.user, address.password, initial_folder=None)
-    # imaplib keeps the capabilities announced before login; servers announce MOVE after it.
-    _, answer = box.client.capability()
-    box.client.capabilities = tuple(answer[-1].decode().upper().split())
-    return box
+    return _Plain(address.host, address.port, timeout=TIMEOUT_SECONDS)
 
 
 def _logout(box) -> None:
@@ -331,13 +336,17 @@ def _copy_then_expunge(box, uids: list[str], folder: str) -> None:
 
 def _describe(error: Exception, address: MailboxAddress) -> str:
     text = _explained(error) or f"{type(error).__name__}: {error}"
-    if address.password:
-        text = text.replace(address.password, "***")
+    for secret in (address.password, settings.MAILBOX_OAUTH2_CLIENT_SECRET):
+        if secret:
+            text = text.replace(secret, "***")
     return text[:500]
 
 
 def _explained(error: Exception) -> str:
-    """What an operator can do about a TLS failure, which imaplib reports only in OpenSSL's words."""
+    """What an operator can do about a TLS failure, which imaplib reports only in OpenSSL's words;
+    a sign-in failure is already in plain words."""
+    if isinstance(error, MailboxSignInError):
+        return str(error)
     if isinstance(error, ssl.SSLCertVerificationError):
         return (
             f"The mail server's certificate was not accepted ({error.verify_message.rstrip('.')}); "

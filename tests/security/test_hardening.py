@@ -405,22 +405,36 @@ def test_a_triage_post_without_the_csrf_token_is_refused(supervisor, b3):
 # --- Sessions and passwords ---------------------------------------------------------------------
 
 
-def test_a_session_ends_with_the_browser_and_after_one_8_hour_shift(client, supervisor):
-    assert settings.SESSION_COOKIE_AGE == 8 * 60 * 60
+def test_a_session_ends_with_the_browser_when_idle_and_12_hours_after_sign_in(client, supervisor):
+    # The rules themselves: accounts/session_limits.py, tests/accounts/test_session_limits.py and
+    # the browser's warning in tests/e2e/test_session_times_out.py. Here, from the outside.
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
+    assert settings.SESSION_IDLE_SECONDS == 30 * 60
+    assert settings.SESSION_ABSOLUTE_SECONDS == 12 * 60 * 60
+    assert settings.SESSION_COOKIE_AGE >= settings.SESSION_ABSOLUTE_SECONDS  # a backstop only
     response = log_in(client, "supervisor", PASSWORD)
     cookie = response.cookies[settings.SESSION_COOKIE_NAME]
     assert cookie["max-age"] == "" and cookie["expires"] == ""  # gone when the browser closes
     assert cookie["httponly"]
-    logged_in_at = timezone.now()
+    signed_in_at = client.session["signed_in_at"]
 
-    with mock.patch(
-        "django.utils.timezone.now", return_value=logged_in_at + timedelta(hours=7, minutes=59)
-    ):
-        assert client.get("/inbox/").status_code == 200
-    with mock.patch(
-        "django.utils.timezone.now", return_value=logged_in_at + timedelta(hours=8, minutes=1)
-    ):
+    def at(minutes: float):
+        return mock.patch(
+            "accounts.session_limits.now_seconds", return_value=signed_in_at + minutes * 60
+        )
+
+    # A request every 29 minutes keeps it for 12 hours, and not a minute more.
+    for minutes in range(29, 12 * 60, 29):
+        with at(minutes):
+            assert client.get("/inbox/").status_code == 200
+    with at(12 * 60 + 1):
+        response = client.get("/inbox/")
+    assert response.status_code == 302
+    assert response.url.startswith(LOGIN)
+
+    log_in(client, "supervisor", PASSWORD)
+    signed_in_at = client.session["signed_in_at"]
+    with at(31):
         response = client.get("/inbox/")
     assert response.status_code == 302
     assert response.url.startswith(LOGIN)
