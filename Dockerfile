@@ -17,8 +17,13 @@ RUN groupadd --system --gid 10001 app \
 WORKDIR /app
 
 # Tesseract reads faxes and scanned PDFs (detainers/extraction, the extraction worker).
+# pg_dump and pg_restore for `manage.py backup` and `restore` (docs/deploy.md "Backups"): from the
+# PostgreSQL project's own Debian repository (set up by Debian's postgresql-common), because they
+# must be at least the server's major version, 16 (docker-compose.yml's postgres image): keep the two equal.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-eng postgresql-common \
+    && /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y \
+    && apt-get install -y --no-install-recommends postgresql-client-16 \
     && rm -rf /var/lib/apt/lists/*
 
 # Dependencies first, from the pins in pyproject.toml, so a code change does not reinstall them.

@@ -15,6 +15,7 @@ app.autodiscover_tasks(
         "detainers.mailbox",
         "detainers.extraction",
         "detainers.reconcile",
+        "detainers.records",
     ]
 )
 

@@ -5,6 +5,7 @@ from detainers.extraction import urls as extraction
 from detainers.inbox import urls as inbox
 from detainers.intake import urls as intake
 from detainers.reconcile import urls as reconcile
+from detainers.records import urls as records
 
 urlpatterns = (
     intake.urlpatterns
@@ -12,4 +13,5 @@ urlpatterns = (
     + extraction.urlpatterns
     + counting.urlpatterns
     + reconcile.urlpatterns
+    + records.urlpatterns
 )

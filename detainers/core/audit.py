@@ -2,10 +2,11 @@
 inside the same transaction as the change."""
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from django.db.models import Model
 
-from detainers.models import Delivery, DetainerRequest, Event
+from detainers.models import Delivery, DetainerRequest, Event, MissedFax
 
 
 def _plain(value):
@@ -13,6 +14,8 @@ def _plain(value):
         return value.isoformat()
     if isinstance(value, Model):
         return value.pk
+    if isinstance(value, Decimal):
+        return str(value)  # an amount, exactly as stored: JSON has no decimal type
     return value
 
 
@@ -22,6 +25,7 @@ def event_record(
     actor=None,
     delivery: Delivery | None = None,
     request: DetainerRequest | None = None,
+    missed_fax: MissedFax | None = None,
     changes: dict | None = None,
 ) -> Event:
     """`changes` maps a field to (old, new)."""
@@ -30,6 +34,7 @@ def event_record(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         delivery=delivery or (request.delivery if request else None),
         request=request,
+        missed_fax=missed_fax,
         changes={
             field: [_plain(old), _plain(new)] for field, (old, new) in (changes or {}).items()
         },

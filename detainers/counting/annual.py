@@ -36,6 +36,7 @@ from detainers.counting.rule import COUNTED
 from detainers.counting.selectors import (
     CountFilter,
     counted_requests,
+    failed_receptions,
     yearly_stats,
 )
 from detainers.models import ClosedYear, DetainerRequest, Disposition, FormType, ProbableCause
@@ -65,6 +66,7 @@ NOTIFICATION = "Notification requests"
 CANCELLED = "Cancellations"
 DUPLICATES = "Duplicates received"
 EVERY_FORM = "Every counted request, by kind of form"
+FAILED = "Failed receptions (not requests)"
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,10 @@ class Tally:
     month: int
     disposition: str
     legal_review: bool
+    held: bool | None  # held beyond release (None: not recorded)
+    transferred: bool | None  # transferred to federal custody
     total: int
+    reimbursed: int  # of `total`, those with a reimbursement received
 
 
 def _tallies(year: int) -> list[Tally]:
@@ -150,11 +155,16 @@ def _tallies(year: int) -> list[Tally]:
             "month",
             "disposition",
             "legal_review",
+            "held_beyond_release",
+            "transferred_to_federal_custody",
         )
-        .annotate(total=Count("id"))
+        .annotate(total=Count("id"), reimbursed=Count("id", filter=Q(reimbursement_amount__gt=0)))
         .order_by()
     )
-    return [Tally(f, p, code or NO_PRECINCT, m, d, r, t) for f, p, code, m, d, r, t in rows]
+    return [
+        Tally(f, p, code or NO_PRECINCT, m, d, r, held, moved, t, paid)
+        for f, p, code, m, d, r, held, moved, t, paid in rows
+    ]
 
 
 def _not_counted(year: int) -> dict[str, int]:
@@ -223,8 +233,9 @@ def _outcome_figures(tallies: list[Tally], not_counted: dict[str, int]) -> list[
             "detained.recorded",
             DETAINED,
             "Detained on a civil detainer",
-            0,
-            "No disposition records a detention: a case is a legal-review flag instead.",
+            _sum(tallies, lambda tally: tally.held is True),
+            "Requests whose subject was recorded as held beyond release (triage: held beyond "
+            "release); each is also a legal-review case.",
             True,
         ),
         Figure(
@@ -239,8 +250,8 @@ def _outcome_figures(tallies: list[Tally], not_counted: dict[str, int]) -> list[
             "transferred.recorded",
             TRANSFERRED,
             "Transferred on a civil detainer",
-            0,
-            "No disposition records such a transfer: a case is a legal-review flag instead.",
+            _sum(tallies, lambda tally: tally.transferred is True),
+            "Requests whose subject was recorded as transferred to federal custody (triage).",
             True,
         ),
         Figure(
@@ -253,8 +264,9 @@ def _outcome_figures(tallies: list[Tally], not_counted: dict[str, int]) -> list[
             "reimbursements.total",
             REIMBURSED,
             "Reimbursements received, by case",
-            0,
-            "None recorded: the department records no reimbursement.",
+            sum(tally.reimbursed for tally in tallies),
+            "Requests with a federal reimbursement recorded (triage: reimbursement amount); the "
+            "amounts are in the letter to the City Clerk.",
         ),
         Figure(
             "administrative.total",
@@ -328,7 +340,7 @@ def _every_form_figures(tallies: list[Tally], not_counted: dict[str, int]) -> li
 
 
 def annual_figures(*, year: int) -> list[Figure]:
-    """The report's figures for a local year, as the records stand now. Three queries."""
+    """The report's figures for a local year, as the records stand now. Four queries."""
     tallies = _tallies(year)
     civil = [tally for tally in tallies if tally.form_type in CIVIL_DETAINER_FORMS]
     not_counted = _not_counted(year)
@@ -337,7 +349,20 @@ def annual_figures(*, year: int) -> list[Figure]:
         *_civil_figures(civil, codes),
         *_outcome_figures(tallies, not_counted),
         *_every_form_figures(tallies, not_counted),
+        _failed_figure(year),
     ]
+
+
+def _failed_figure(year: int) -> Figure:
+    failed = failed_receptions(counts=CountFilter(year_from=year, year_to=year))
+    return Figure(
+        "failed.total",
+        FAILED,
+        "Fax calls a fax server reported as failed (missed faxes)",
+        failed["total"],
+        "Nothing usable arrived, so no request was made and none is counted above; each is a "
+        "to-do until the sender sends the fax again. A request may stand behind any of them.",
+    )
 
 
 def _figure(stored: dict) -> Figure:

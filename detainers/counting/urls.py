@@ -1,7 +1,7 @@
 from django.urls import path
 
 from detainers.counting import api
-from detainers.counting.views import dashboard, reports
+from detainers.counting.views import dashboard, filing, open_data, reports
 
 urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
@@ -11,6 +11,15 @@ urlpatterns = [
     path("reports/annual/<int:year>/", reports.annual_report, name="annual-report"),
     path(
         "reports/annual/<int:year>/close/", reports.annual_report_close, name="annual-report-close"
+    ),
+    path("reports/annual/<int:year>/filing.pdf", filing.annual_filing, name="annual-filing"),
+    # Supervisors always; anyone when OPEN_DATA_PUBLIC is True (views/open_data.py).
+    path("open-data/", open_data.open_data_index, name="open-data"),
+    path("open-data/datapackage.json", open_data.open_data_package, name="open-data-package"),
+    path(
+        "open-data/detainer-requests-<int:year>.csv",
+        open_data.open_data_year_csv,
+        name="open-data-year",
     ),
 ]
 

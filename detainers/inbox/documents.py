@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from detainers.core.audit import event_record
 from detainers.core.budget import Use, frame_budget, image_budget, image_header, shown_size
@@ -39,7 +40,7 @@ TEXT_SHOWN_BYTES = 200 * 1024
 @dataclass(frozen=True)
 class ShownDocument:
     document: Document
-    kind: str  # "pdf", "tiff", "image", "text" or "file" (a link only): how the page shows it
+    kind: str  # "pdf", "tiff", "image", "text", "file" (a link only) or "purged": how it shows
     label: str
     pages: range
     text: str = ""  # kind "text": the first TEXT_SHOWN_BYTES, decoded
@@ -50,6 +51,8 @@ class ShownDocument:
 
 def document_shown(document: Document) -> ShownDocument:
     """How the request's page shows a document (a text one read here, up to TEXT_SHOWN_BYTES)."""
+    if document.purged_at:  # its file was destroyed at the end of its retention (detainers.records)
+        return ShownDocument(document, "purged", document_purged_label(document), range(0))
     label = DOWNLOAD_LABELS.get(document.content_type, document.content_type)
     kind, label = KINDS.get(document.content_type, ("file", label))
     pages = range(1, (document.pages or 0) + 1)
@@ -74,6 +77,14 @@ def document_shown(document: Document) -> ShownDocument:
         )
     return ShownDocument(
         document, kind, label, pages, text, document.size > TEXT_SHOWN_BYTES, extraction
+    )
+
+
+def document_purged_label(document: Document) -> str:
+    destroyed = timezone.localdate(document.purged_at)
+    return (
+        f"Destroyed on {destroyed:%Y-%m-%d} at the end of its retention period "
+        f"(its size and SHA-256 {document.sha256[:12]}… are kept)"
     )
 
 

@@ -11,7 +11,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from config.errors import form_error_add
-from detainers.inbox.selectors import NO_PRECINCT, TriageReading, triage_prefill
+from detainers.inbox.selectors import (
+    MISSED_CLOSED,
+    MISSED_OPEN,
+    NO_PRECINCT,
+    TriageReading,
+    triage_prefill,
+)
 from detainers.models import (
     Channel,
     Delivery,
@@ -67,6 +73,22 @@ class InboxFilterForm(forms.Form):
             "channel": self.cleaned_data["channel"],
             "status": self.cleaned_data["status"],
         }
+
+
+class MissedFaxFilterForm(forms.Form):
+    """GET filters of the missed faxes; an unknown value is ignored, as in the inbox."""
+
+    state = forms.ChoiceField(
+        required=False,
+        choices=[("", "Open and closed"), (MISSED_OPEN, "Open"), (MISSED_CLOSED, "Closed")],
+    )
+    year = forms.IntegerField(required=False, min_value=1900, max_value=9998)
+
+    def selection(self) -> dict:
+        """Keyword arguments for selectors.missed_fax_list."""
+        if not self.is_valid():
+            return {}
+        return {"state": self.cleaned_data["state"], "year": self.cleaned_data["year"]}
 
 
 @dataclass(frozen=True)
@@ -137,6 +159,23 @@ class TriageForm(forms.Form):
         help_text="The number of the earlier request this one repeats; links to its original.",
     )
     legal_review = forms.BooleanField(label="Needs legal review", required=False)
+    # Reported to the City Clerk in the yearly filing (detainers.counting.filing).
+    held_beyond_release = forms.NullBooleanField(
+        label="Held beyond release",
+        required=False,
+        widget=forms.NullBooleanSelect,
+        help_text="Held past the time the person would otherwise have been released.",
+    )
+    transferred_to_federal_custody = forms.NullBooleanField(
+        label="Transferred to federal custody", required=False, widget=forms.NullBooleanSelect
+    )
+    reimbursement_amount = forms.DecimalField(
+        label="Federal reimbursement received ($)",
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
+        error_messages={"invalid": "Give an amount in dollars, e.g. 1250.00."},
+        help_text="In dollars and cents, e.g. 1250.00; empty if none was received.",
+    )
     legal_review_note = forms.CharField(
         label="Legal-review note",
         required=False,

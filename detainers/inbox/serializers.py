@@ -1,6 +1,7 @@
 """What the detainer API reads and writes (CONTRACT.md): parsing and shaping; services decide."""
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 from django.urls import reverse
 from drf_spectacular.extensions import OpenApiSerializerExtension
@@ -172,6 +173,17 @@ def _choice(choices) -> serializers.ChoiceField:
     )
 
 
+AMOUNT_EXAMPLE = "Give an amount in dollars, e.g. 1250.00."
+REIMBURSEMENT_ERRORS = {
+    "invalid": AMOUNT_EXAMPLE,
+    "max_string_length": AMOUNT_EXAMPLE,
+    "min_value": "An amount cannot be negative: give 0 or more.",
+    "max_decimal_places": "At most 2 decimals (cents), e.g. 1250.75.",
+    "max_digits": "At most 9,999,999,999.99 dollars.",
+    "max_whole_digits": "At most 9,999,999,999.99 dollars.",
+}
+
+
 class RequestTriageSerializer(serializers.Serializer):
     """A reviewer's changes. Send only the fields that change; anything else is refused."""
 
@@ -217,6 +229,27 @@ class RequestTriageSerializer(serializers.Serializer):
         },
         help_text="The id of the earlier request this one repeats (the disposition becomes "
         "duplicate); null to unlink.",
+    )
+
+    held_beyond_release = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        help_text="Held past the time the person would have been released; null: not recorded.",
+    )
+    transferred_to_federal_custody = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        help_text="Handed over to federal immigration custody; null: not recorded.",
+    )
+    reimbursement_amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        required=False,
+        allow_null=True,
+        error_messages=REIMBURSEMENT_ERRORS,
+        help_text="Federal reimbursement received for this request's costs, in dollars: 0 or "
+        'more, at most 2 decimals, e.g. "1250.00"; null: none received.',
     )
 
     def to_internal_value(self, data):

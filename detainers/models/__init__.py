@@ -15,6 +15,14 @@ from detainers.models.extraction import Extraction
 from detainers.models.faxlines import MissedFax, ProviderEvent
 from detainers.models.mailbox import MailboxState, MailMessage
 from detainers.models.reconciliation import Reconciliation, ReconciliationRow, reconciliation_path
+from detainers.models.records import (
+    DestructionLog,
+    LegalHold,
+    LegalHoldRequest,
+    PurgeApproval,
+    RecordKind,
+    RetentionRule,
+)
 from detainers.models.requests import DetainerRequest, Disposition, FormType, ProbableCause
 
 __all__ = [
@@ -40,4 +48,10 @@ __all__ = [
     "reconciliation_path",
     "Reconciliation",
     "ReconciliationRow",
+    "RecordKind",
+    "RetentionRule",
+    "LegalHold",
+    "LegalHoldRequest",
+    "PurgeApproval",
+    "DestructionLog",
 ]

@@ -5,6 +5,7 @@ the same transaction. The page, the API and (later) extraction all call these.
 """
 
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,6 +23,9 @@ TEXT_FIELDS = {
     "sex": 20,
     "legal_review_note": 5000,
 }
+# What the filing to the City Clerk reports beside each request (detainers.counting.filing).
+FILING_FIELDS = ("held_beyond_release", "transferred_to_federal_custody", "reimbursement_amount")
+REIMBURSEMENT_MAX = Decimal("9999999999.99")  # the column holds 12 digits, 2 of them cents
 TRIAGE_FIELDS = (
     "form_type",
     "form_date",
@@ -37,6 +41,7 @@ TRIAGE_FIELDS = (
     "disposition",
     "legal_review",
     "duplicate_of",
+    *FILING_FIELDS,
 )
 
 
@@ -65,9 +70,35 @@ def _clean(field: str, value):
         return value or None
     if field in ("notify_before_release", "hold_up_to_48_hours", "warrant_attached"):
         return value
+    if field in ("held_beyond_release", "transferred_to_federal_custody"):
+        if value is not None and not isinstance(value, bool):
+            raise ValidationError({field: "Choose yes, no, or not recorded."})
+        return value
+    if field == "reimbursement_amount":
+        return _amount_clean(field, value)
     if field == "legal_review":
         return bool(value)
     raise ValidationError({field: "This field cannot be changed here."})
+
+
+def _amount_clean(field: str, value) -> Decimal | None:
+    """Dollars and cents, never negative: the filing sums these for the City Council."""
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationError({field: "Give an amount in dollars, e.g. 1250.00."}) from None
+    if not amount.is_finite():
+        raise ValidationError({field: "Give an amount in dollars, e.g. 1250.00."})
+    if amount < 0:
+        raise ValidationError({field: "An amount cannot be negative: give 0 or more."})
+    if amount > REIMBURSEMENT_MAX:
+        raise ValidationError({field: f"At most {REIMBURSEMENT_MAX:,} dollars."})
+    cents = amount.quantize(Decimal("0.01"))
+    if cents != amount:
+        raise ValidationError({field: "At most 2 decimals (cents), e.g. 1250.75."})
+    return cents
 
 
 def _received_key(request: DetainerRequest):

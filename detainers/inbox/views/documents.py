@@ -14,6 +14,7 @@ from detainers.inbox.documents import (
     SERVED_TYPES,
     document_file_name,
     document_page_png,
+    document_purged_label,
     document_too_large_to_show,
     document_viewed,
 )
@@ -45,6 +46,8 @@ PDF_POLICY = (
 def document(request, pk: int):
     """Who: supervisors; clerks of the document's precinct. Anyone else: 404."""
     stored = found_or_404(visibility.document_for_user(user=request.user, pk=pk), "document")
+    if stored.purged_at:
+        return _gone(stored)
     document_viewed(actor=request.user, document=stored)
     # Only the kinds the inbox shows are opened in the browser; anything else (a raw email kept by
     # the mailbox reader), a scan too large to draw, or a PDF with active content is downloaded.
@@ -69,6 +72,8 @@ def document_page(request, pk: int, n: int):
     """Who: as `document`. Page n of a TIFF fax as a PNG a browser can show; a page too large to
     draw (or damaged) is 422 with the reason as text, and was not looked at: no audit event."""
     stored = found_or_404(visibility.document_for_user(user=request.user, pk=pk), "document")
+    if stored.purged_at:
+        return _gone(stored)
     try:
         png = document_page_png(stored, n)
     except ValidationError as refusal:
@@ -80,6 +85,13 @@ def document_page(request, pk: int, n: int):
     response = HttpResponse(png, content_type=PNG)
     response["Content-Disposition"] = f'inline; filename="{document_file_name(stored, page=n)}"'
     return _locked_down(response)
+
+
+def _gone(stored) -> HttpResponse:
+    """A document whose file was destroyed at the end of its retention period: 410, and why."""
+    return _locked_down(
+        HttpResponse(document_purged_label(stored), status=410, content_type=PLAIN_TEXT)
+    )
 
 
 def _locked_down(response: HttpResponse, pdf: bool = False) -> HttpResponse:
