@@ -20,7 +20,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from precincts import selectors, services
+from precincts import (
+    admin_senders,  # noqa: F401  (registers the known senders' pages)
+    selectors,
+    services,
+)
 from precincts.models import FaxNumber, Precinct
 from precincts.phone import fax_number_normalise
 

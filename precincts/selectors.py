@@ -6,7 +6,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q, QuerySet
 
-from precincts.models import FaxNumber, Precinct
+from precincts.models import FaxNumber, KnownSender, KnownSenderMark, Precinct
 from precincts.phone import fax_number_normalise
 
 
@@ -108,3 +108,28 @@ def precinct_search_fax_number(
     if e164 is None:
         return None
     return precincts.filter(fax_numbers__number=e164)
+
+
+def sender_id_key(sender_id: str) -> str:
+    """A sender id as compared: machines pad and case their TSI/CSID as they like."""
+    return re.sub(r"\s+", "", sender_id).upper()[:100]
+
+
+def known_sender_of(*, from_number: str, sender_id: str) -> KnownSender | None:
+    """The active known sender a fax came from, by its calling number or its sender id; None if
+    neither is known (or both are empty). One query; none when there is nothing to look up."""
+    marks = Q()
+    number = _e164_or_none(from_number) if from_number else None
+    if number:
+        marks |= Q(kind=KnownSenderMark.Kind.NUMBER, value=number)
+    if sender_id_key(sender_id):
+        marks |= Q(kind=KnownSenderMark.Kind.SENDER_ID, value=sender_id_key(sender_id))
+    if not marks:
+        return None
+    mark = (
+        KnownSenderMark.objects.filter(marks, sender__active=True)
+        .select_related("sender")
+        .order_by("kind", "pk")
+        .first()
+    )
+    return mark.sender if mark else None

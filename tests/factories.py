@@ -1,6 +1,7 @@
 """Test data: documents as real files of each kind, and deliveries made through the intake service."""
 
 import io
+import re
 import uuid
 from datetime import timedelta
 
@@ -79,3 +80,13 @@ def intake_form(precinct, name: str, content: bytes) -> dict:
         "notes": "",
         "submission": uuid.uuid4().hex,
     }
+
+
+def foreign_scripts(page: str) -> list[str]:
+    """The <script> tags of a page other than the app's own static files (the session timer):
+    markup a sender or reviewer typed must never become one."""
+    return [
+        tag
+        for tag in re.findall(r"<script\b[^>]*>", page, flags=re.IGNORECASE)
+        if not re.fullmatch(r'<script src="/static/[\w/.-]+\.js" defer>', tag)
+    ]

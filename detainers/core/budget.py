@@ -79,14 +79,19 @@ def document_budget(
     content_type: str,
     uses: tuple[Use, ...] = EVERY_USE,
     pages: int = MAX_PAGES,
+    pdf_reader=None,
 ) -> Overrun | None:
     """The first thing too big in the first `pages` pages, for any of `uses`; None when all fit.
 
-    A PDF is judged for reading only (a browser's own viewer draws it). A file damaged too badly
-    to read its headers is left to the checks that follow (intake's, or the reading's own error)."""
+    A PDF is judged for reading only (a browser's own viewer draws it); `pdf_reader` is the PDF
+    already opened by the caller (intake's check), so it is not parsed again. A file damaged too
+    badly to read its headers is left to the checks that follow (intake's, or the reading's own
+    error)."""
     try:
         if content_type == PDF:
-            return pdf_budget(content=content, pages=pages) if Use.READ in uses else None
+            if Use.READ not in uses:
+                return None
+            return pdf_budget(content=content, pages=pages, reader=pdf_reader)
         if content_type in _IMAGE_OPENERS:
             with image_header(content=content, content_type=content_type) as image:
                 return image_budget(image=image, uses=uses, pages=pages)
@@ -195,11 +200,13 @@ def _dpi_of(image: Image.Image) -> tuple[float, float]:
 # --- PDF: page boxes and the images on them --------------------------------------------------------
 
 
-def pdf_budget(*, content: bytes, pages: int = MAX_PAGES) -> Overrun | None:
-    """Pages 1 to `pages`, each as `pdf_page_budget` judges it."""
-    reader = PdfReader(io.BytesIO(content))
-    if reader.is_encrypted:
-        reader.decrypt("")
+def pdf_budget(*, content: bytes, pages: int = MAX_PAGES, reader=None) -> Overrun | None:
+    """Pages 1 to `pages`, each as `pdf_page_budget` judges it; `reader`: `content` already
+    opened (and decrypted), to spare parsing it again."""
+    if reader is None:
+        reader = PdfReader(io.BytesIO(content))
+        if reader.is_encrypted:
+            reader.decrypt("")
     for number, page in enumerate(reader.pages[:pages], start=1):
         overrun = pdf_page_budget(page=page, number=number)
         if overrun is not None:

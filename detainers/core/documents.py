@@ -191,15 +191,15 @@ def _pdf_check(name: str, content: bytes, content_type: str = PDF) -> int:
         raise _refuse_active(name)
     if not 0 < pages <= MAX_PAGES:
         raise unreadable
-    _budget_check(name, content, PDF)
+    _budget_check(name, content, PDF, pdf_reader=reader)  # the same reader: parsed once
     return pages
 
 
-def _budget_check(name: str, content: bytes, content_type: str) -> None:
+def _budget_check(name: str, content: bytes, content_type: str, pdf_reader=None) -> None:
     """Refuse a document too large in pixels to read or show (budget.py), from its headers."""
     from detainers.core.budget import document_budget  # it builds on this module's types
 
-    overrun = document_budget(content=content, content_type=content_type)
+    overrun = document_budget(content=content, content_type=content_type, pdf_reader=pdf_reader)
     if overrun is not None:
         raise ValidationError(
             f"{name!r} is too large to {overrun.use}: {overrun.reason}. Scan or export it again "

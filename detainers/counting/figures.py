@@ -119,3 +119,9 @@ def dashboard_headline(board: Dashboard, links: FigureLinks) -> dict:
         "channels": [(CHANNEL_SERIES[c], figure) for c, figure in channels.items()],
         "central_share": "—" if share is None else f"{share:.0%}",
     }
+
+
+def missed_faxes_link(counts: CountFilter) -> str:
+    """The missed faxes behind the failed-receptions figure: its year when it is about one year."""
+    one_year = counts.year_from is not None and counts.year_from == counts.year_to
+    return reverse("missed-faxes") + (f"?year={counts.year_from}" if one_year else "")

@@ -6,7 +6,7 @@ goes through the selectors, which scope it to what the user may see.
 
 from django.db.models import QuerySet, prefetch_related_objects
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics
+from rest_framework import generics, serializers
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +23,7 @@ from detainers.inbox.serializers import (
     RequestSummarySerializer,
     RequestTriageSerializer,
 )
+from detainers.intake.serializers import MissedFaxSerializer
 from detainers.models import DetainerRequest
 from detainers.triage import selectors as visibility
 from detainers.triage import services as triage
@@ -172,3 +173,39 @@ class RequestSearch(APIView):
         )
         results = shape(found.requests, many=True, context={"request": request}).data
         return Response({"results": results, "truncated": found.truncated})
+
+
+class MissedFaxFilterSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=[selectors.MISSED_OPEN, selectors.MISSED_CLOSED],
+        required=False,
+        help_text="open: not received again yet; closed: a later fax closed it. Both if left out.",
+    )
+    year = serializers.IntegerField(
+        required=False, min_value=1900, max_value=9998, help_text="Local year of the call."
+    )
+
+
+class MissedFaxList(generics.ListAPIView):
+    """Who: supervisors. Failed receptions (missed faxes), newest first: no request was made for
+    them; each is a to-do until the sender sends the fax again."""
+
+    permission_classes = [allow(Role.SUPERVISOR)]
+    serializer_class = MissedFaxSerializer
+
+    def get_queryset(self):
+        query = MissedFaxFilterSerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.missed_fax_list(**query.validated_data)
+
+    @extend_schema(
+        parameters=[MissedFaxFilterSerializer],
+        responses={
+            200: OpenApiResponse(MissedFaxSerializer, description="A page of missed faxes."),
+            400: field_errors_response({"year": ["A valid integer is required."]}),
+            403: NOT_ALLOWED,
+            404: NO_PAGE,
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from detainers.inbox import api
-from detainers.inbox.views import documents, items, search
+from detainers.inbox.views import documents, items, missed, search
 
 urlpatterns = [
     path("inbox/", items.inbox, name="inbox"),
@@ -15,6 +15,14 @@ urlpatterns = [
     ),
     path("inbox/<int:pk>/mail-retry/", items.inbox_item_mail_retry, name="inbox-item-mail-retry"),
     path("inbox/<int:pk>/precinct/", items.inbox_item_precinct, name="inbox-item-precinct"),
+    path(
+        "inbox/<int:pk>/resend-unlink/",
+        missed.inbox_item_resend_unlink,
+        name="inbox-item-resend-unlink",
+    ),
+    path("inbox/missed/", missed.missed_faxes, name="missed-faxes"),
+    path("inbox/missed/<int:pk>/asked/", missed.missed_fax_asked, name="missed-fax-asked"),
+    path("inbox/missed/<int:pk>/unlink/", missed.missed_fax_unlink, name="missed-fax-unlink"),
     path("documents/<int:pk>/", documents.document, name="document"),
     path("documents/<int:pk>/page/<int:n>.png", documents.document_page, name="document-page"),
 ]
@@ -24,4 +32,5 @@ api_urlpatterns = [
     path("requests/", api.RequestList.as_view(), name="api-requests"),
     path("requests/search/", api.RequestSearch.as_view(), name="api-requests-search"),
     path("requests/<int:pk>/", api.RequestDetail.as_view(), name="api-request"),
+    path("missed-faxes/", api.MissedFaxList.as_view(), name="api-missed-faxes"),
 ]

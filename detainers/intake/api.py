@@ -1,6 +1,7 @@
 """The fax gateway's endpoint (CONTRACT.md): a received fax reported by a machine."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from celery import current_app
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -8,11 +9,15 @@ from rest_framework.views import APIView
 
 from accounts.access import Role, allow
 from config.api_schema import NOT_ALLOWED, field_errors_response
-from detainers.core.documents import FAX_TYPES
+from detainers.intake.receptions import fax_reception_record
 from detainers.intake.selectors import fax_receipt_item
-from detainers.intake.serializers import FaxReceiptSerializer, FaxReportSerializer
-from detainers.intake.services import IncomingFile, delivery_receive
-from detainers.models import Channel, Source
+from detainers.intake.serializers import (
+    FaxReceiptSerializer,
+    FaxReportSerializer,
+    MissedFaxReceiptSerializer,
+)
+from detainers.intake.services import IncomingFile
+from detainers.models import DetainerRequest, Source
 
 
 class FaxReport(APIView):
@@ -26,7 +31,14 @@ class FaxReport(APIView):
     @extend_schema(
         request=FaxReportSerializer,
         responses={
-            201: OpenApiResponse(FaxReceiptSerializer, description="The new item."),
+            201: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="FaxReportAnswer",
+                    serializers=[FaxReceiptSerializer, MissedFaxReceiptSerializer],
+                    resource_type_field_name=None,
+                ),
+                description="The new item; for status failed, the missed fax (id null).",
+            ),
             200: OpenApiResponse(
                 FaxReceiptSerializer, description="A retry: the item the first post made."
             ),
@@ -38,20 +50,29 @@ class FaxReport(APIView):
         incoming = FaxReportSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         fax = incoming.validated_data
-        upload = fax["document"]
-        received = delivery_receive(
-            channel=Channel.FAX,
+        upload = fax.get("document")
+        reception = fax_reception_record(
             source=Source.GATEWAY,
+            status=fax["status"],
             received_at=fax["received_at"],
-            files=[IncomingFile(upload.name or "fax", upload.read())],
+            document=IncomingFile(upload.name or "fax", upload.read()) if upload else None,
             actor=request.user,
             to_number=fax["to_number"],
-            from_address=fax["from_number"],
+            from_number=fax["from_number"],
+            sender_id=fax.get("sender_id", ""),
+            error=fax.get("error", ""),
             external_id=fax.get("gateway_id", ""),
             pages=fax.get("pages"),
-            allowed_types=FAX_TYPES,
         )
-        # Read again: routing may already have run (in-process tasks), and the answer says so.
-        item = fax_receipt_item(delivery_id=received.delivery.pk)
-        code = status.HTTP_201_CREATED if received.created else status.HTTP_200_OK
-        return Response(FaxReceiptSerializer(item).data, status=code)
+        code = status.HTTP_201_CREATED if reception.created else status.HTTP_200_OK
+        if reception.missed_fax is not None:
+            return Response(MissedFaxReceiptSerializer(reception.missed_fax).data, status=code)
+        return Response(FaxReceiptSerializer(_receipt_item(reception)).data, status=code)
+
+
+def _receipt_item(reception) -> DetainerRequest:
+    """The new request as written, already in memory; read again for a retry (made earlier) and
+    when tasks run in-process, since routing then ran at the commit and the answer says so."""
+    if reception.request is not None and not current_app.conf.task_always_eager:
+        return reception.request
+    return fax_receipt_item(delivery_id=reception.delivery.pk)

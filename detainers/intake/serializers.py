@@ -1,10 +1,12 @@
 """What the fax gateway's endpoint reads and answers (CONTRACT.md): parsing and shaping only."""
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from detainers.core.documents import size_check
-from detainers.models import DetainerRequest, Document
+from detainers.intake.receptions import ReceptionStatus
+from detainers.models import DetainerRequest, Document, MissedFax
 from detainers.triage.reporter import reporter_status
 
 FAX_PAGES_MAX = 10_000
@@ -29,7 +31,27 @@ class FaxReportSerializer(serializers.Serializer):
     document = serializers.FileField(
         # The intake service refuses an empty file, with a message that says what to do.
         allow_empty_file=True,
-        help_text="The fax as a PDF or TIFF file, recognised by its content.",
+        required=False,
+        help_text="The fax as a PDF or TIFF file, recognised by its content. Required unless "
+        "status is failed.",
+    )
+    status = serializers.ChoiceField(
+        choices=[status.value for status in ReceptionStatus],
+        default=ReceptionStatus.RECEIVED.value,
+        help_text="received (default); partial: pages were lost, the document is what arrived; "
+        "failed: nothing usable arrived, no document (a missed fax, not a request).",
+    )
+    sender_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="The sending machine's id (TSI/CSID), as it sent it.",
+    )
+    error = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Why the reception failed or lost pages, as the fax server says it.",
     )
     to_number = serializers.CharField(
         allow_blank=True, help_text="The dialled number, in any common form, e.g. +1 617 555 0133."
@@ -60,6 +82,18 @@ class FaxReportSerializer(serializers.Serializer):
         # Refused before it is read into memory; the service checks the bytes it is given.
         size_check(upload.size, advice="Send it at a lower resolution or split it.")
         return upload
+
+    def validate(self, attrs):
+        failed = attrs["status"] == ReceptionStatus.FAILED
+        if failed and attrs.get("document") is not None:
+            raise serializers.ValidationError(
+                {"document": "A failed reception carries no document: report partial to keep it."}
+            )
+        if not failed and attrs.get("document") is None:
+            raise serializers.ValidationError(
+                {"document": "Send the fax's file, or report status failed if nothing arrived."}
+            )
+        return attrs
 
 
 class DocumentSummarySerializer(serializers.ModelSerializer):
@@ -107,6 +141,10 @@ class FaxReceiptSerializer(serializers.ModelSerializer):
     )
     pages = serializers.IntegerField(source="delivery.pages", read_only=True, allow_null=True)
     document = DocumentSummarySerializer(read_only=True, allow_null=True)
+    partial = serializers.BooleanField(
+        source="delivery.partial", read_only=True, help_text="Pages were lost on the way."
+    )
+    sender_id = serializers.CharField(source="delivery.sender_id", read_only=True)
 
     class Meta:
         model = DetainerRequest
@@ -122,5 +160,73 @@ class FaxReceiptSerializer(serializers.ModelSerializer):
             "number_match",
             "pages",
             "document",
+            "partial",
+            "sender_id",
         ]
         read_only_fields = fields
+
+
+class MissedFaxSerializer(serializers.ModelSerializer):
+    """A failed reception (a missed fax): no request, a to-do to ask the sender again."""
+
+    precinct = serializers.CharField(
+        source="precinct.code", read_only=True, allow_null=True, help_text="Precinct code or null."
+    )
+    from_number = serializers.CharField(source="from_address", read_only=True)
+    known_sender = serializers.CharField(
+        source="known_sender.name", read_only=True, allow_null=True
+    )
+    resolved_by = serializers.SerializerMethodField(
+        help_text="The request (id) of the fax received again that closed it, or null."
+    )
+
+    class Meta:
+        model = MissedFax
+        fields = [
+            "id",
+            "precinct",
+            "to_number",
+            "from_number",
+            "sender_id",
+            "received_at",
+            "error",
+            "pages",
+            "number_match",
+            "known_sender",
+            "resolved_by",
+            "resolved_at",
+            "resend_asked_at",
+        ]
+        read_only_fields = fields
+
+    def get_resolved_by(self, missed_fax: MissedFax) -> int | None:
+        delivery = missed_fax.resolved_by
+        if delivery is None:
+            return None
+        first = min((request.pk for request in delivery.requests.all()), default=None)
+        return first
+
+
+class MissedFaxReceiptSerializer(MissedFaxSerializer):
+    """The answer to a failed report: `id` is null (no request was made)."""
+
+    id = serializers.SerializerMethodField(
+        help_text="Always null: a failed reception is no request."
+    )
+    missed_fax_id = serializers.IntegerField(source="pk", read_only=True)
+    status = serializers.SerializerMethodField()
+    channel = serializers.SerializerMethodField()
+
+    class Meta(MissedFaxSerializer.Meta):
+        fields = ["id", "missed_fax_id", "status", "channel", *MissedFaxSerializer.Meta.fields[1:]]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_id(self, missed_fax: MissedFax) -> None:
+        return None
+
+    def get_status(self, missed_fax: MissedFax) -> str:
+        return ReceptionStatus.FAILED.value
+
+    def get_channel(self, missed_fax: MissedFax) -> str:
+        return "fax"

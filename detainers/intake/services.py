@@ -32,6 +32,7 @@ from detainers.core.documents import (
 )
 from detainers.core.enqueue import task_enqueue_after_commit
 from detainers.counting.rule import counts_add
+from detainers.intake.resends import resends_close
 from detainers.intake.storage import document_file_write, intake_transaction
 from detainers.intake.tasks import route_deliveries as route_deliveries_task
 from detainers.intake.tasks import route_delivery as route_delivery_task
@@ -46,7 +47,7 @@ from detainers.models import (
 )
 from precincts.models import FaxNumber, Precinct
 from precincts.phone import fax_number_normalise
-from precincts.selectors import fax_number_owner_at
+from precincts.selectors import fax_number_history, known_sender_of
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -95,6 +96,8 @@ class DeliveryFacts:
     pages: int | None = None
     notes: str = ""
     late_reason: str = ""
+    sender_id: str = ""
+    partial: bool = False
     allowed_types: tuple[str, ...] | None = SCAN_TYPES
     quarantine_reason: str = ""
     possibly_not_detainer: bool = False
@@ -106,11 +109,10 @@ class Received:
     delivery: Delivery
     created: bool
     documents: tuple[Document, ...] = ()  # those stored by this call, in the order of `files`
+    requests: tuple[DetainerRequest, ...] = ()  # those made by this call, as written
 
 
-def _check_received_at(
-    received_at: datetime, source: str, late_reason: str
-) -> tuple[datetime, str]:
+def received_at_check(received_at: datetime, source: str, late_reason: str) -> tuple[datetime, str]:
     """Returns the moment to record and a note. Machines' clocks are trusted less than people's."""
     now = timezone.now()
     if timezone.is_naive(received_at):
@@ -136,7 +138,7 @@ def _check_received_at(
     return received_at, ""
 
 
-def _resolve_number(
+def dialled_number_resolve(
     channel: str,
     to_number: str,
     received_at: datetime,
@@ -162,15 +164,13 @@ def _resolve_number(
         dialled = fax_number_normalise(to_number)
     except ValidationError:
         return to_number.strip()[:40], precinct, None, NumberMatch.UNKNOWN
-    owner = fax_number_owner_at(number=dialled, at=received_at)
+    # Every period of the number in one query (a line has a few): the owner then, if any, and
+    # whether it ever was ours.
+    periods = list(fax_number_history(number=dialled))
+    owner = next((period for period in periods if period.is_active_at(received_at)), None)
     if owner is not None:
         return dialled, owner.precinct, owner, NumberMatch.OWNED
-    match = (
-        NumberMatch.RETIRED
-        if FaxNumber.objects.filter(number=dialled).exists()
-        else NumberMatch.UNKNOWN
-    )
-    return dialled, precinct, None, match
+    return dialled, precinct, None, NumberMatch.RETIRED if periods else NumberMatch.UNKNOWN
 
 
 def _routing_after_commit(delivery_ids: list[int]) -> None:
@@ -183,16 +183,24 @@ def _routing_after_commit(delivery_ids: list[int]) -> None:
     task_enqueue_after_commit(task, argument, what=what)
 
 
-def delivery_receive(*, actor=None, **facts) -> Received:
+def delivery_receive(*, actor=None, external_id_looked_up: bool = False, **facts) -> Received:
     """Accept one delivery from any channel; `facts` are the fields of DeliveryFacts (an unknown
-    keyword is a TypeError). A repeat of an `external_id` returns the first one."""
-    return delivery_receive_facts(DeliveryFacts(**facts), actor=actor)
+    keyword is a TypeError). A repeat of an `external_id` returns the first one.
+
+    external_id_looked_up: the caller has just looked the `external_id` up and found nothing
+    (fax_reception_record), so it is not looked up again; a copy that raced it still answers with
+    the first delivery (the unique constraint refuses the second)."""
+    return delivery_receive_facts(
+        DeliveryFacts(**facts), actor=actor, external_id_looked_up=external_id_looked_up
+    )
 
 
-def delivery_receive_facts(facts: DeliveryFacts, *, actor=None) -> Received:
+def delivery_receive_facts(
+    facts: DeliveryFacts, *, actor=None, external_id_looked_up: bool = False
+) -> Received:
     """`delivery_receive` for facts already gathered (the mailbox builds them per message)."""
     source, external_id = facts.source, facts.external_id
-    if external_id:
+    if external_id and not external_id_looked_up:
         existing = Delivery.objects.filter(source=source, external_id=external_id).first()
         if existing is not None:
             return Received(existing, created=False)
@@ -345,9 +353,9 @@ class _Incoming:
 
 
 def _incoming(facts: DeliveryFacts, actor) -> _Incoming:
-    received_at, clock_note = _check_received_at(facts.received_at, facts.source, facts.late_reason)
+    received_at, clock_note = received_at_check(facts.received_at, facts.source, facts.late_reason)
     checked = [file_check(file, facts.allowed_types) for file in facts.files]
-    dialled, precinct, fax_number, match = _resolve_number(
+    dialled, precinct, fax_number, match = dialled_number_resolve(
         facts.channel, facts.to_number, received_at, facts.precinct, facts.fax_number
     )
     pages = facts.pages
@@ -366,6 +374,13 @@ def _incoming(facts: DeliveryFacts, actor) -> _Incoming:
         pages=pages,
         notes="\n".join(note for note in (facts.notes.strip(), clock_note) if note),
         late_reason=facts.late_reason.strip(),
+        sender_id=facts.sender_id.strip()[:100],
+        known_sender=(
+            known_sender_of(from_number=facts.from_address, sender_id=facts.sender_id)
+            if facts.channel == Channel.FAX
+            else None
+        ),
+        partial=facts.partial,
         logged_by=actor if getattr(actor, "is_authenticated", False) else None,
         quarantine_reason=facts.quarantine_reason,
         possibly_not_detainer=facts.possibly_not_detainer,
@@ -415,14 +430,20 @@ def _write(incoming: list[_Incoming]) -> list[Received]:
         for request in made
     )
     counts_add(request for made in requests for request in made)
+    for delivery, each in zip(deliveries, incoming, strict=True):
+        if delivery.channel == Channel.FAX:
+            resends_close(delivery=delivery, actor=each.actor)
     ids = [delivery.pk for delivery in deliveries]
     if ids:
         _routing_after_commit(ids)
-    for delivery in deliveries:
-        logger.info("delivery %s received via %s", delivery.pk, delivery.source)
+    # Debug, not info: the "received" event is the record, and a line per fax cost the gateway's
+    # endpoint 2 % of its time (bench/intake).
+    if logger.isEnabledFor(logging.DEBUG):
+        for delivery in deliveries:
+            logger.debug("delivery %s received via %s", delivery.pk, delivery.source)
     return [
-        Received(delivery, created=True, documents=tuple(stored))
-        for delivery, stored in zip(deliveries, documents, strict=True)
+        Received(delivery, created=True, documents=tuple(stored), requests=tuple(made))
+        for delivery, stored, made in zip(deliveries, documents, requests, strict=True)
     ]
 
 

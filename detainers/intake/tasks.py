@@ -6,6 +6,8 @@ schedule keep working across the upgrade.
 """
 
 import logging
+import random
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from celery.signals import celeryd_after_setup
@@ -60,6 +62,112 @@ def sweep_unrouted() -> int:
     if pending:
         logger.info("sweep re-enqueued %d deliveries", len(pending))
     return len(pending)
+
+
+# Fetching a cloud provider's document (detainers.intake.provider_events). After a failed attempt
+# the next waits between half and all of 2 minutes x 2**attempt: eight attempts over up to about
+# four hours, and faxes that failed together (the provider had an outage) do not return together.
+PROVIDER_FETCH_ATTEMPTS = 8
+PROVIDER_FETCH_FIRST_WAIT = 120
+# The sweep takes an event's fetch as lost when its next attempt is this many seconds overdue.
+PROVIDER_FETCH_SWEEP_AFTER = 5 * 60
+
+
+def provider_fetch_wait(attempt: int) -> float:
+    """Seconds to wait after attempt number `attempt` (from 0) failed."""
+    longest = PROVIDER_FETCH_FIRST_WAIT * 2**attempt
+    return random.uniform(longest / 2, longest)
+
+
+def provider_fetch_overdue(*, stored_at: datetime, attempts: int, now: datetime) -> bool:
+    """Whether the next attempt of an event with `attempts` made should have started by now: every
+    wait before it at its longest, every attempt at its slowest, and the sweep's margin."""
+    from django.conf import settings
+
+    waits = PROVIDER_FETCH_FIRST_WAIT * (2**attempts - 1)
+    slowest = attempts * 4 * settings.FAX_MEDIA_TIMEOUT_SECONDS
+    return now - stored_at > timedelta(seconds=waits + slowest + PROVIDER_FETCH_SWEEP_AFTER)
+
+
+@shared_task(
+    name="detainers.tasks.provider_fax_fetch", bind=True, max_retries=PROVIDER_FETCH_ATTEMPTS
+)
+def provider_fax_fetch(self, event_id: int, attempt: int = 0) -> str:
+    """Fetch a provider event's document and record the fax; returns the event's state. `attempt`
+    numbers the try (from 0): a copy of a try already made does nothing. The last one gives up."""
+    from detainers.intake import provider_events
+
+    last = attempt + 1 >= PROVIDER_FETCH_ATTEMPTS
+    try:
+        return provider_events.provider_event_fetch(
+            event_id=event_id, attempt=attempt, last_attempt=last
+        )
+    except provider_events.FetchLater as later:
+        raise self.retry(
+            args=(event_id, attempt + 1), countdown=provider_fetch_wait(attempt), exc=later
+        ) from None
+    except Exception:
+        # A bug, or the database went away: before the last attempt the sweep starts this one again
+        # once it is overdue; at the last, the event says so rather than wait for ever.
+        if last:
+            provider_events.provider_event_give_up(
+                event_id=event_id,
+                reason="The last attempt failed with an unexpected error (see the worker's log).",
+            )
+        raise
+
+
+@shared_task(name="detainers.tasks.provider_events_sweep")
+def provider_events_sweep() -> int:
+    """Beat, every minute: enqueue again the fetches that were lost (the broker was down when the
+    event was stored, a worker died mid-fetch), judged by when the next attempt was due."""
+    from django.utils import timezone
+
+    from detainers.intake import provider_events
+
+    now = timezone.now()
+    waiting = provider_events.provider_events_pending(
+        stored_before=now - timedelta(seconds=PROVIDER_FETCH_SWEEP_AFTER)
+    )
+    lost = [
+        (event_id, attempts)
+        for event_id, attempts, stored_at in waiting
+        if provider_fetch_overdue(stored_at=stored_at, attempts=attempts, now=now)
+    ]
+    for event_id, attempts in lost:
+        provider_fax_fetch.apply_async((event_id, attempts))
+    if lost:
+        logger.info("sweep re-enqueued %d provider fetches", len(lost))
+    return len(lost)
+
+
+# A pass stops taking new files after this long (well inside the task time limit); the next
+# pass goes on with the rest.
+DROP_FOLDER_RUN_SECONDS = 120
+
+
+@shared_task(name="detainers.tasks.ingest_drop_folder")
+def ingest_drop_folder() -> int:
+    """Beat, every FAX_DROP_EVERY_SECONDS: one pass over FAX_DROP_FOLDER, if set. Returns how many
+    faxes and missed faxes it took in (repeats included)."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from detainers.intake import folder
+
+    if not settings.FAX_DROP_FOLDER:
+        return 0
+    try:
+        summary = folder.drop_folder_ingest(
+            folder=Path(settings.FAX_DROP_FOLDER), time_budget=DROP_FOLDER_RUN_SECONDS
+        )
+    except folder.DropFolderMissing as error:
+        logger.error("FAX_DROP_FOLDER: %s", error)  # a path from settings, not personal data
+        return 0
+    if summary.read or summary.missed or summary.quarantined or summary.failed:
+        logger.info("drop folder: %s", summary.line())
+    return summary.read + summary.missed
 
 
 def _claimant(task) -> str:

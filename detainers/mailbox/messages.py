@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from detainers.core.audit import event_record
-from detainers.core.documents import TEXT
+from detainers.core.documents import FAX_TYPES, TEXT, content_type_of
 from detainers.counting.rule import counts_add
 from detainers.intake.services import (
     DeliveryFacts,
@@ -26,6 +26,7 @@ from detainers.intake.services import (
     file_check,
 )
 from detainers.intake.storage import document_store, intake_transaction
+from detainers.mailbox.fax_to_email import FaxNotice, fax_to_email_of
 from detainers.mailbox.parsing import (
     MessageHeaders,
     ParsedMessage,
@@ -231,20 +232,35 @@ def _delivery_facts(
 ) -> DeliveryFacts:
     """What a message tells of its delivery: the raw message is the first file."""
     files = [IncomingFile("message.eml", raw, RAW)] + (_files_of(parsed) if parsed else [])
+    fax = _fax_notice(parsed)
+    notes = list(parsed.notes) if parsed else []
+    if fax is not None:
+        notes.append(f"Fax-to-email: the notice came from {headers.from_address or 'no address'}.")
     return DeliveryFacts(
-        channel=Channel.EMAIL,
+        channel=Channel.FAX if fax else Channel.EMAIL,
         source=Source.MAILBOX,
         received_at=_received_at(headers, origin),
         files=files,
-        from_address=headers.from_address,
+        to_number=fax.to_number if fax else "",
+        from_address=(fax.from_number if fax else "") or headers.from_address,
+        sender_id=fax.sender_id if fax else "",
+        pages=fax.pages if fax else None,
         external_id=external_id,
         allowed_types=None,
-        notes="\n".join(parsed.notes) if parsed else "",
+        notes="\n".join(notes),
         quarantine_reason=reason,
         possibly_not_detainer=bool(parsed)
         and not looks_like_detainer(parsed, settings.AGENCY_EMAIL_DOMAINS),
         parse_defects=tuple(parsed.defects[:100]) if parsed else (),
     )
+
+
+def _fax_notice(parsed: ParsedMessage | None) -> FaxNotice | None:
+    """The fax a fax-to-email service's message stands for (detainers.mailbox.fax_to_email)."""
+    if parsed is None:
+        return None
+    scans = any(content_type_of(file.content) in FAX_TYPES for file in parsed.files)
+    return fax_to_email_of(subject=parsed.subject, body=parsed.body, has_scan=scans)
 
 
 def _receive(

@@ -93,6 +93,7 @@ class ParsedMessage:
     files: list[MessageFile] = field(default_factory=list)
     body: str = ""
     senders: list[str] = field(default_factory=list)  # From of the message and of any forwarded one
+    subject: str = ""
     defects: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -129,6 +130,7 @@ def message_parse(raw: bytes, headers: MessageHeaders | None = None) -> ParsedMe
         parsed = ParsedMessage(headers=headers or message_headers(raw))
         _collect_header_defects(message, parsed)
         parsed.senders = [parsed.headers.from_address] if parsed.headers.from_address else []
+        parsed.subject = str(message.get("subject", ""))[:998]
         _walk(message, parsed, depth=0, body_wanted=True)
     except UnreadableMessage:
         raise

@@ -26,7 +26,7 @@ def gone(*args, **kwargs):
 
 
 def test_it_answers_a_fax_post_with_503_json_and_retry_after(api_as, b3, monkeypatch):
-    monkeypatch.setattr(api, "delivery_receive", gone)
+    monkeypatch.setattr(api, "fax_reception_record", gone)
 
     response = api_as("gateway").post(URL, fax_form(gateway_id="gw-down"))
 
@@ -38,7 +38,7 @@ def test_it_answers_a_fax_post_with_503_json_and_retry_after(api_as, b3, monkeyp
 
 
 def test_the_same_post_is_taken_once_the_database_is_back(api_as, b3, monkeypatch):
-    monkeypatch.setattr(api, "delivery_receive", gone)
+    monkeypatch.setattr(api, "fax_reception_record", gone)
     client = api_as("gateway")
     assert client.post(URL, fax_form(gateway_id="gw-again")).status_code == 503
 
@@ -64,7 +64,7 @@ def test_it_answers_a_connection_closed_mid_request_the_same_way(api_as, b3, mon
     def closed(*args, **kwargs):
         raise InterfaceError("connection already closed")
 
-    monkeypatch.setattr(api, "delivery_receive", closed)
+    monkeypatch.setattr(api, "fax_reception_record", closed)
 
     response = api_as("gateway").post(URL, fax_form())
 
@@ -84,7 +84,7 @@ def test_it_answers_a_page_with_a_short_html_page(page_as, monkeypatch):
 
 
 def test_it_logs_the_error_type_only(api_as, b3, monkeypatch, caplog):
-    monkeypatch.setattr(api, "delivery_receive", gone)
+    monkeypatch.setattr(api, "fax_reception_record", gone)
 
     with caplog.at_level(logging.WARNING, logger="config.middleware"):
         api_as("gateway").post(URL, fax_form(gateway_id="gw-log"))
@@ -98,7 +98,7 @@ def test_it_leaves_any_other_error_to_django(api_as, b3, monkeypatch):
     def bug(*args, **kwargs):
         raise RuntimeError("a bug, not an outage")
 
-    monkeypatch.setattr(api, "delivery_receive", bug)
+    monkeypatch.setattr(api, "fax_reception_record", bug)
 
     with pytest.raises(RuntimeError):
         api_as("gateway").post(URL, fax_form())

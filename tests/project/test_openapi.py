@@ -41,14 +41,24 @@ def test_the_fax_report_is_multipart_with_the_contract_fields(schema):
         "received_at",
         "pages",
         "gateway_id",
+        "status",
+        "sender_id",
+        "error",
     }
     assert body["properties"]["document"]["format"] == "binary"
     assert body["properties"]["received_at"]["format"] == "date-time"
-    assert set(body["required"]) == {"document", "to_number", "from_number", "received_at"}
+    status = resolve(schema, body["properties"]["status"]["allOf"][0])
+    assert status["enum"] == ["received", "partial", "failed"]
+    # The document is required unless the status is failed: the service says so with a 400.
+    assert set(body["required"]) == {"to_number", "from_number", "received_at"}
     assert {"201", "200", "400", "403"} <= post["responses"].keys()
-    receipt = resolve(schema, post["responses"]["201"]["content"]["application/json"]["schema"])
+    answer = resolve(schema, post["responses"]["201"]["content"]["application/json"]["schema"])
+    receipt, missed = (resolve(schema, shape) for shape in answer["oneOf"])
     assert {"id", "channel", "precinct", "received_at", "status", "routed_at"} <= set(
         receipt["properties"]
+    )
+    assert {"id", "missed_fax_id", "status", "precinct", "received_at", "error"} <= set(
+        missed["properties"]
     )
 
 

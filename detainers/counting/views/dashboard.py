@@ -13,10 +13,27 @@ from django.views.decorators.http import require_GET
 
 from accounts.access import Role, role_required
 from detainers.counting import selectors as reports
-from detainers.counting.figures import FigureLinks, dashboard_charts, dashboard_headline
+from detainers.counting.figures import (
+    FigureLinks,
+    dashboard_charts,
+    dashboard_headline,
+    missed_faxes_link,
+)
 from detainers.counting.forms import DashboardForm, FigureForm
 
 PAGE_SIZE = 50
+
+
+class CountedPaginator(Paginator):
+    """Pages whose number of rows is known already (the dashboard's figure): no COUNT(*)."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @property
+    def count(self) -> int:
+        return self.known_count
 
 
 @role_required(Role.SUPERVISOR)
@@ -33,6 +50,9 @@ def dashboard(request):
         "headline": dashboard_headline(board, links),
         "charts": dashboard_charts(board, links),
         "months_of": [(entry["year"], entry["year"] == board.focus_year) for entry in board.years],
+        # Apart from every request figure: a failed reception made no request.
+        "failed": reports.failed_receptions(counts=board.counts),
+        "failed_link": missed_faxes_link(board.counts),
     }
     return render(request, "detainers/dashboard.html", context)
 
@@ -46,7 +66,8 @@ def dashboard_requests(request):
     if not form.is_valid():
         return render(request, "detainers/dashboard_requests.html", {"form": form}, status=400)
     requests = reports.counted_requests(**form.selection())
-    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    total = reports.counted_total(**form.selection())
+    page = CountedPaginator(requests, PAGE_SIZE, count=total).get_page(request.GET.get("page"))
     back = urlencode(FigureLinks(form.counts(), codes).params(form.counts()))
     context = {"form": form, "page": page, "about": form.description(), "back": back}
     return render(request, "detainers/dashboard_requests.html", context)

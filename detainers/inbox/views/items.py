@@ -62,6 +62,7 @@ def inbox(request):
         "rows": rows,
         "mailbox_health": mailbox_health(),
         "extraction_health": extraction_health(),
+        "missed_open": selectors.missed_faxes_open_count(),
     }
     return render(request, "detainers/inbox.html", context)
 

@@ -1,0 +1,1 @@
+"""bench/webhooks: signed Telnyx fax events against POST /api/v1/faxes/ (see run.py)."""
