@@ -42,6 +42,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 YEAR = 2024
 AIM_UPLOAD_MB = 150.0
+AIM_RUN_S, AIM_RUN_ROWS = 5.0, 50_000
+AIM_WORKER_MB = 400.0  # a reading worker's whole RSS, issue #18
 # A facility that names no precinct: its rows match nothing of ours (agency only, no precinct).
 PAD_FACILITY = "CCA"
 STEPS = ("baseline", "csv", "upload", "run")
@@ -141,6 +143,18 @@ def report(made: dict, measured: dict) -> bool:
     print(
         f"upload peak RSS growth: {upload['rss_mb']:.0f} MB   aim < {AIM_UPLOAD_MB:.0f} MB   {aim}"
     )
+    # Issue #18: a 50,000-row list reconciled in under 5 s (scaled to the rows run here).
+    run_aim = AIM_RUN_S * made["rows"] / AIM_RUN_ROWS
+    aim = "PASS" if run["seconds"] < run_aim else "MISS"
+    print(
+        f"run: {run['seconds']:.2f} s for {made['rows']:,} rows   aim < {run_aim:.1f} s"
+        f" ({AIM_RUN_S:.0f} s a {AIM_RUN_ROWS:,}-row list)   {aim}"
+    )
+    aim = "PASS" if run["peak_rss_mb"] < AIM_WORKER_MB else "MISS"
+    print(
+        f"worker peak RSS (the run's whole process): {run['peak_rss_mb']:.0f} MB"
+        f"   aim < {AIM_WORKER_MB:.0f} MB   {aim}"
+    )
     checks = {
         "the upload counted every row": all(
             result["rows_total"] == made["rows"] for result in measured["upload"]
@@ -205,7 +219,9 @@ def measure(work, *, trace: bool) -> dict:
     started = time.perf_counter()
     result = work()
     result["seconds"] = time.perf_counter() - started
-    result["rss_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result["rss_mb"] = (peak_kb - before) / 1024
+    result["peak_rss_mb"] = peak_kb / 1024
     return result
 
 

@@ -6,7 +6,8 @@ API take it in a POST body, never in a URL.
 
 PostgreSQL matches document text with full-text search ('simple' configuration: no stemming, so
 names and identifiers match as written) on the GIN index detainers_extraction_text_fts, ranks by
-ts_rank and cuts excerpts with ts_headline; names are matched without regard to case or accents.
+ts_rank and cuts excerpts with ts_headline; names are matched without regard to case or accents
+(lower(unaccent()), through the trigram index of migration 0013).
 SQLite, the development default, falls back to substring matches (case-insensitive for ASCII only).
 Whatever is typed, the text handed to PostgreSQL's query parser is rebuilt from words, "phrases",
 -without and or (`websearch_text`): a query is searched or refused with a 400, never a 500.
@@ -70,34 +71,12 @@ WEB_SEARCH_TERM = re.compile(r'(?P<without>-*)(?:"(?P<phrase>[^"]*)"?|(?P<word>[
 WORD = re.compile(r"[^\W_]+")  # a run of letters or digits, as the word cap counts them
 
 
-def _accent_table() -> tuple[str, str]:
-    """(accented, plain) letters of Latin-1 and Latin Extended-A/B, for SQL translate()."""
-    accented, plain = [], []
-    for code in range(0xC0, 0x250):
-        letter = chr(code)
-        base = unicodedata.normalize("NFKD", letter)[0]
-        if base != letter and base.isascii() and base.isalpha():
-            accented.append(letter)
-            plain.append(base)
-    # Letters with a stroke do not decompose; people type them without it.
-    for letter, base in zip("øØđĐłŁħĦı", "oOdDlLhHi", strict=True):
-        accented.append(letter)
-        plain.append(base)
-    return "".join(accented), "".join(plain)
+class NameFolded(Func):
+    """lower(unaccent(text)) on PostgreSQL: the expression of the GIN trigram index
+    detainers_request_name_trgm (migration 0013), so LIKE '%word%' on it is an index scan."""
 
-
-ACCENTED, PLAIN = _accent_table()
-UNACCENT = str.maketrans(ACCENTED, PLAIN)
-
-
-class Unaccented(Func):
-    """translate(text, accented, plain): accent folding without the unaccent extension."""
-
-    function = "TRANSLATE"
+    function = "detainers_name_folded"
     output_field = TextField()
-
-    def __init__(self, expression, **extra):
-        super().__init__(expression, Value(ACCENTED), Value(PLAIN), **extra)
 
 
 @dataclass(frozen=True)
@@ -249,8 +228,10 @@ def _by_name(
     """Every word of the query somewhere in the subject's name."""
     words = query.split()
     if connection.vendor == "postgresql":
-        visible = visible.annotate(plain_name=Unaccented("subject_name"))
-        wanted = [Q(plain_name__icontains=word.translate(UNACCENT)) for word in words]
+        # The word is folded by the same function as the name: a constant the planner computes
+        # once, so the pattern is known and the trigram index serves it.
+        visible = visible.annotate(plain_name=NameFolded("subject_name"))
+        wanted = [Q(plain_name__contains=NameFolded(Value(word))) for word in words]
     else:
         wanted = [Q(subject_name__icontains=word) for word in words]
     named = _newest_first(visible.exclude(subject_name="").filter(*wanted))

@@ -136,7 +136,25 @@ class Delivery(models.Model):
                 name="delivery_once_per_source",
             ),
         ]
-        indexes = [models.Index(fields=["precinct", "received_at"])]
+        indexes = [
+            models.Index(fields=["precinct", "received_at"]),
+            # The inbox and the drill-down lists walk deliveries in this order (migration 0013).
+            models.Index(fields=["received_at", "id"], name="delivery_received_idx"),
+            # The inbox's mailbox panel counts the quarantined emails, a handful among millions.
+            models.Index(
+                fields=["source"],
+                condition=~Q(quarantine_reason=""),
+                name="delivery_quarantined_idx",
+            ),
+            # Line health (detainers.counting.selectors.line_health, migration 0012): each line's
+            # last delivery and its traffic in a window, and the few deliveries to retired numbers.
+            models.Index(fields=["fax_number", "received_at"], name="delivery_line_received_idx"),
+            models.Index(
+                fields=["received_at"],
+                condition=Q(number_match=NumberMatch.RETIRED),
+                name="delivery_retired_number_idx",
+            ),
+        ]
         verbose_name_plural = "deliveries"
 
     def __str__(self) -> str:

@@ -123,6 +123,14 @@ class DetainerRequest(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # The inbox's first part: the few requests nobody has reviewed yet (migration 0013).
+            models.Index(
+                fields=["delivery"],
+                condition=models.Q(disposition=""),
+                name="request_unreviewed_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         # Never the subject's name: this string ends up in logs and admin messages.

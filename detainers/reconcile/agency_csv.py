@@ -418,15 +418,17 @@ class _Facts:
 
     def row(self, record: list[str], line: int) -> AgencyRow:
         value = functools.partial(self.value, record)
+        subject_id, event_number = value("subject_id"), value("event_number")
         return AgencyRow(
             line_number=line,
             values=dict(zip(self.columns, record, strict=True)),
             prepare_date=self.prepare_date(record),
-            subject_id=identifier_normalise(value("subject_id")),
-            event_number=identifier_normalise(value("event_number")),
+            subject_id=identifier_normalise(subject_id) if subject_id else "",
+            event_number=identifier_normalise(event_number) if event_number else "",
             a_number=a_number_read(value("a_number")),
             birth_year=self.birth_year(record),
             gender=gender_normalise(value("gender")),
             citizenship=country_normalise(value("citizenship")),
-            place=" ".join(value(fact) for fact in PLACE_FACTS if value(fact)),
+            # Each place fact read once (a 600,000-row list reads millions of them).
+            place=" ".join(filter(None, map(value, PLACE_FACTS))),
         )

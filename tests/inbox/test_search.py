@@ -415,3 +415,23 @@ def test_on_postgresql_document_text_is_searched_through_the_gin_index(b3, super
             cursor.execute(f"EXPLAIN {sql}")
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert "detainers_extraction_text_fts" in plan, plan
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_name_is_searched_through_the_trigram_index(b3, supervisor):
+    zelda = described(routed(), supervisor, subject_name="Zelda Quixote-Márchetti")
+    for n in range(30):
+        described(routed(), supervisor, subject_name=f"Other Person {n}")
+    with CaptureQueriesContext(connection) as queries:
+        assert found(supervisor, "MARCHETTI") == [zelda.pk]
+    named = [q["sql"] for q in queries.captured_queries if "detainers_name_folded" in q["sql"]]
+    assert named, "the search folded the names"
+    with connection.cursor() as cursor:
+        # As above: whether the expression matches the index (migration 0013), not which plan
+        # the planner prefers for 31 rows.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        for sql in named:
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "detainers_request_name_trgm" in plan, plan
