@@ -11,7 +11,9 @@ the four renderings of a form say exactly the same thing.
 """
 
 import random
-from dataclasses import dataclass
+import re
+import string
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from PIL import ImageFont
@@ -146,6 +148,35 @@ def filled_form_random(rng: random.Random) -> FilledForm:
         institution=rng.choice(INSTITUTIONS),
         dhs_office=rng.choice(DHS_OFFICES),
     )
+
+
+# Identifier formats other than the demo's own (Subject ID: 9 digits; Event #: 3 letters and 10
+# digits), as another office or another year might print them: "L2D8" is two letters then eight
+# digits, "D4-D6" four digits, a hyphen, six digits. Invented; the reading must not know them.
+OTHER_SUBJECT_ID_SHAPES = ("D7", "D11", "L2D8", "D4-D6", "L1D9")
+OTHER_EVENT_NUMBER_SHAPES = ("L3D8", "L4D9", "D12", "L3-D4-D6", "L2D10")
+
+
+def filled_form_other_formats(rng: random.Random) -> FilledForm:
+    """A random form whose Subject ID and Event # have one of the other shapes."""
+    form = filled_form_random(rng)
+    return replace(
+        form,
+        subject_id=identifier_of_shape(rng.choice(OTHER_SUBJECT_ID_SHAPES), rng=rng),
+        event_number=identifier_of_shape(rng.choice(OTHER_EVENT_NUMBER_SHAPES), rng=rng),
+    )
+
+
+def identifier_of_shape(shape: str, *, rng: random.Random) -> str:
+    """A random identifier of that shape: "L3-D4" gives e.g. "QZB-0417"."""
+    parts = []
+    for kind, size, separator in re.findall(r"([LD])(\d+)|([^LD\d])", shape):
+        if separator:
+            parts.append(separator)
+            continue
+        alphabet = string.ascii_uppercase if kind == "L" else string.digits
+        parts.append("".join(rng.choice(alphabet) for _ in range(int(size))))
+    return "".join(parts)
 
 
 def _thirds(digits: str) -> list[str]:

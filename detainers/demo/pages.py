@@ -327,11 +327,15 @@ def _speckle(page: Image.Image, *, rng: random.Random, noise: float) -> None:
         draw.line((0, y, width, y), fill=255)
 
 
-def form_scanned_pdf(form: FilledForm, *, rng: random.Random) -> bytes:
-    """An image-only PDF, one greyscale JPEG per page at 200 dpi, as an office scanner makes."""
+def form_scanned_pdf(form: FilledForm, *, rng: random.Random, ocr_layer: str = "") -> bytes:
+    """An image-only PDF, one greyscale JPEG per page at 200 dpi, as an office scanner makes.
+
+    `ocr_layer` adds the invisible text a scanner's OCR writes over each picture: "good" (the
+    page's text where it is printed), "garbage" (what a lost font encoding or a bad OCR makes of
+    it) or "partial" (the top third of the page only, as when its OCR gave up)."""
     output = io.BytesIO()
     pdf = canvas.Canvas(output, pagesize=(PAGE_WIDTH, PAGE_HEIGHT))
-    for page in form_page_images(form, dpi=200):
+    for ops, page in zip(_layout(form), form_page_images(form, dpi=200), strict=True):
         page = page.rotate(rng.uniform(-1.0, 1.0), resample=Image.Resampling.BICUBIC, fillcolor=255)
         page = page.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.8)))
         page = page.point(lambda value: 40 + value * 0.75)  # grey paper, toner not quite black
@@ -339,9 +343,32 @@ def form_scanned_pdf(form: FilledForm, *, rng: random.Random) -> bytes:
         page.save(scan, format="JPEG", quality=rng.randint(60, 80))
         scan.seek(0)
         pdf.drawImage(ImageReader(scan), 0, 0, PAGE_WIDTH, PAGE_HEIGHT)
+        if ocr_layer:
+            _invisible_text(pdf, ops, kind=ocr_layer)
         pdf.showPage()
     pdf.save()
     return output.getvalue()
+
+
+GARBLED = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+    "Æ¦ÞŦ§¥ÐĦ|ĴĶĿ¤ŊØ¶ŒŘŠŦŲ¥ŴӾ¥Ƶæƀ¢đ€ƒ¶ħ¡ĵĸłɱŋø¶ɋŗšŧµ√ŵ×¥ƶ°¹²³¤%¶&*(",
+)
+
+
+def _invisible_text(pdf: canvas.Canvas, ops: list[_Text | _Box | _Rule], *, kind: str) -> None:
+    """The page's text drawn invisibly (render mode 3) where it is printed, as a scanner's OCR;
+    a box as the "[X]" or "[ ]" such OCR makes of it."""
+    for op in ops:
+        if isinstance(op, _Box):
+            op = _Text(op.x, op.y, "[X]" if op.ticked else "[ ]", size=9)
+        if not isinstance(op, _Text) or (kind == "partial" and op.y > PAGE_HEIGHT / 3):
+            continue
+        text = pdf.beginText(op.x, PAGE_HEIGHT - op.y)
+        text.setTextRenderMode(3)
+        text.setFont("Vera", op.size)  # a scanner's OCR writes one font of its own
+        text.textOut(op.text.translate(GARBLED) if kind == "garbage" else op.text)
+        pdf.drawText(text)
 
 
 def form_png(form: FilledForm, *, dpi: int = 150) -> bytes:

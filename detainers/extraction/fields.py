@@ -7,24 +7,38 @@ characters and labels missing a letter, so every step is tolerant:
 - labels are matched fuzzily, word by word (difflib), with the usual OCR confusions folded together;
 - a value is what follows its label on the same line, up to the next label;
 - digits and letters are corrected where the field's shape says which one it must be (O->0 in an
-  A-number, 0->O in a name), and each correction lowers the confidence.
+  A-number, 0->O in a name), and each correction lowers the confidence;
+- a Subject ID or an Event # has no fixed format: shapes.py says what any identifier may be and
+  which shapes reviewers confirmed (`shapes`, from selectors.identifier_shapes_confirmed).
 
 The kind of form, its ticked boxes and the probable cause are read by boxes.py; form_fields adds
 them to the labelled values.
 
 Confidence: the mean of the value's word confidences (1.0 for a text layer or plain text), times
-0.85 for each corrected character, halved when the value has not the shape it should have.
+0.85 for each corrected character, halved when the value has not the shape it should have; for an
+identifier, raised when reviewers confirmed its shape and held to a higher bar when they never did
+(shapes.identifier_confidence).
 """
 
 import re
 from dataclasses import dataclass
 from datetime import date
 from difflib import SequenceMatcher, get_close_matches
+from functools import partial
 
 from django.core.exceptions import ValidationError
 
-from detainers.core.identifiers import a_number_normalise, identifier_normalise
+from detainers.core.identifiers import a_number_normalise
 from detainers.extraction.boxes import boxes_read, form_type_find
+from detainers.extraction.shapes import (
+    AS_DIGIT,
+    AS_LETTER,
+    IDENTIFIER_FIELDS,
+    NONE_CONFIRMED,
+    ConfirmedShapes,
+    identifier_confidence,
+    identifier_readings,
+)
 from detainers.extraction.text import DocumentText, FieldReading, Line, Word, fold, has_alnum
 
 CORRECTION_FACTOR = 0.85
@@ -40,13 +54,6 @@ LABELS = {
     "form_date": ("Date:",),
     "sex": ("Sex:",),
 }
-
-# Characters OCR confuses, by what the field says the character must be.
-AS_DIGIT = str.maketrans({"O": "0", "o": "0", "Q": "0", "D": "0", "I": "1", "l": "1", "|": "1",
-                          "i": "1", "!": "1", "L": "1", "Z": "2", "z": "2", "S": "5", "s": "5",
-                          "B": "8", "G": "6", "b": "6", "T": "7", "g": "9", "q": "9"})  # fmt: skip
-AS_LETTER = str.maketrans({"0": "O", "1": "I", "|": "I", "5": "S", "8": "B", "2": "Z", "6": "G",
-                           "4": "A", "7": "T"})  # fmt: skip
 
 # Where detainer subjects come from, most often first. A misread country close to one of these is
 # corrected; one not listed is kept as printed, with a lower confidence.
@@ -83,7 +90,9 @@ class _Value:
         return round(confidence if shape_ok else confidence / 2, 3)
 
 
-def form_fields(text: DocumentText) -> dict[str, FieldReading]:
+def form_fields(
+    text: DocumentText, *, shapes: ConfirmedShapes = NONE_CONFIRMED
+) -> dict[str, FieldReading]:
     lines = [_split_at_colons(line) for line in text.lines if line.words]
     fields: dict[str, FieldReading] = {}
     form_type = form_type_find(lines)
@@ -91,6 +100,8 @@ def form_fields(text: DocumentText) -> dict[str, FieldReading]:
         fields["form_type"] = form_type
     values = _labelled_values(lines)
     for field, parse in PARSERS.items():
+        if field in IDENTIFIER_FIELDS:
+            parse = partial(_identifier, field_name=field, shapes=shapes)
         readings = [reading for value in values.get(field, []) if (reading := parse(value))]
         if readings:  # the best reading, the first one among equals (page 1 before the warrant)
             fields[field] = max(readings, key=lambda reading: reading.confidence)
@@ -99,6 +110,23 @@ def form_fields(text: DocumentText) -> dict[str, FieldReading]:
 
 
 # --- Labels and their values ------------------------------------------------------------------------
+
+
+def value_spans(words: tuple[Word, ...]) -> list[tuple[int, int]]:
+    """Where the labelled values are among a line's words, as (first, end) indices: what
+    rereading.py reads again. A word holding a label and its value ("ID:0575668") is in its span."""
+    split, origin = [], []
+    for index, word in enumerate(words):
+        parts = _split_at_colons(Line(page=1, words=(word,))).words
+        split += parts
+        origin += [index] * len(parts)
+    found = _labels_in(tuple(split))
+    spans = []
+    for number, (_field, _start, end, _similarity) in enumerate(found):
+        stop = found[number + 1][1] if number + 1 < len(found) else len(split)
+        if end < stop:
+            spans.append((origin[end], origin[stop - 1] + 1))
+    return spans
 
 
 def _split_at_colons(line: Line) -> Line:
@@ -179,7 +207,7 @@ def _label_ends(joined: str, folded: str) -> bool:
     """Printed labels end in a colon; without one (OCR drops it) the label must be whole.
 
     "SUBJECT IS A REMOVABLE ALIEN" in the form's prose must not read as "Subject ID"."""
-    return joined[-1:] in ":;.,#" or fold(joined) == folded
+    return joined[-1:] in ":;.,#!" or fold(joined) == folded  # "!": a colon misread
 
 
 # --- Values ---------------------------------------------------------------------------------------------
@@ -191,25 +219,26 @@ def _digits(text: str) -> tuple[str, int]:
     return fixed, sum(1 for old, new in zip(text, fixed, strict=True) if old != new)
 
 
-def _subject_id(value: _Value) -> FieldReading | None:
-    raw = _leading_run(value, lambda token: sum(c.isdigit() for c in token) >= len(token) / 2)
-    if not raw:
-        return None
-    digits, corrections = _digits(raw)
-    shape_ok = digits.isdigit() and len(digits) == 9
-    return _reading(identifier_normalise(digits), value, corrections, shape_ok)
+# A Subject ID or an Event # is one word as printed; OCR may split it in two or three.
+MAX_IDENTIFIER_WORDS = 3
 
 
-def _event_number(value: _Value) -> FieldReading | None:
-    raw = "".join(word.text for word in value.words[:3])
-    raw = re.sub(r"[^A-Za-z0-9|!]", "", raw)[:13]
-    if len(raw) < 4:
-        return None
-    office = raw[:3].translate(AS_LETTER).upper()
-    number, corrections = _digits(raw[3:])
-    corrections += sum(1 for old, new in zip(raw[:3], office, strict=True) if old != new)
-    shape_ok = office.isalpha() and number.isdigit() and len(number) == 10
-    return _reading(identifier_normalise(office + number), value, corrections, shape_ok)
+def _identifier(value: _Value, *, field_name: str, shapes: ConfirmedShapes) -> FieldReading | None:
+    """The most confident reading of the value's first words as an identifier (shapes.py); the
+    first word, halved, when none is a plausible identifier (offered, never written)."""
+    best = None
+    for count in range(1, min(len(value.words), MAX_IDENTIFIER_WORDS) + 1):
+        words = _Value(value.words[:count], value.label_similarity)
+        raw = "".join(word.text for word in words.words)
+        for reading in identifier_readings(raw, field_name=field_name, shapes=shapes):
+            confidence = identifier_confidence(reading, ocr_confidence=words.confidence())
+            if best is None or confidence > best.confidence:
+                best = FieldReading(reading.value, confidence)
+    if best is None and value.words:
+        first = re.sub(r"[^A-Za-z0-9\-/]", "", value.words[0].text).upper()
+        if any(character.isdigit() for character in first):
+            return _reading(first, _Value(value.words[:1], value.label_similarity), 0, False)
+    return best
 
 
 def _a_number(value: _Value) -> FieldReading | None:
@@ -343,8 +372,8 @@ def _reading(found: object, value: _Value, corrections: int, shape_ok: bool) -> 
 
 
 PARSERS = {
-    "subject_id": _subject_id,
-    "event_number": _event_number,
+    "subject_id": _identifier,
+    "event_number": _identifier,
     "a_number": _a_number,
     "form_date": _date,
     "date_of_birth": _date,

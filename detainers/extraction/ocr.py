@@ -1,10 +1,10 @@
 """Tesseract's reading of one page image: the image prepared for it, its words, and checkboxes.
 
 `ocr_lines(image, page=..., dpi=...)` is the entry (reading.py calls it for each page image); it
-raises `ReadingError` when Tesseract is missing, fails or takes too long.
+raises `ReadingError` when Tesseract fails or takes too long, `OcrMissing` when it is not installed.
 
 Preprocessing for OCR (each step measured on synthetic faxes, `bench/extraction/run.py --steps`):
-greyscale, square pixels (a "normal" 204x98 fax is stretched) at 300 dpi (without it 62 % of fields
+greyscale, fax lines lost in transmission repaired (`lines_repaired`), square pixels (a "normal" 204x98 fax is stretched) at 300 dpi (without it 62 % of fields
 instead of 96 %), a median filter against speckles on fine faxes (on "normal" 204x98 faxes lone
 specks are removed instead, see `without_specks`), and deskew (on faxes tilted 2.5
 degrees: 86 % of fields without it, 95 % with). Pillow only: the deskew measures a small copy, and
@@ -16,17 +16,19 @@ Checkboxes are found in the pixels (see `checkbox_as_word`) and given to fields.
 Tesseract's thread count (OMP_THREAD_LIMIT) is set in config/settings.py.
 """
 
-from dataclasses import dataclass
-
 import pytesseract
 from PIL import Image, ImageChops, ImageFilter, ImageMath, ImageOps
 
 from detainers.core.budget import READING_DPI
-from detainers.extraction.text import Line, ReadingError, Word
+from detainers.extraction.rereading import Placed, values_read_again
+from detainers.extraction.text import Line, OcrMissing, ReadingError, Word
 
 # Tesseract reads best at about 300 dpi for body text of 8 to 10 points. The pixel budget
 # (detainers.core.budget) judges every page at this resolution before it is stretched to it.
 OCR_DPI = READING_DPI
+# One uniform block of text: the form's labels and values line by line (bench/extraction --steps
+# measures the other page segmentations).
+TESSERACT_CONFIG = "--psm 6"
 OCR_TIMEOUT_SECONDS = 60  # per page; a page that takes longer is not a form
 DESKEW_MAX_DEGREES = 3.0
 DESPECKLE_MIN_DPI = 150  # below, lone specks are removed instead of a median filter
@@ -42,18 +44,29 @@ SPECK_MAX_PIXELS = 9  # a fax machine's specks are up to 3x3 pixels
 def ocr_lines(
     image: Image.Image, *, page: int, dpi: tuple[float, float], **steps: bool
 ) -> list[Line]:
-    """One page image read by Tesseract; `steps` switch preprocessing off (see ocr_prepare)."""
+    """One page image read by Tesseract; `steps` switch preprocessing off (see ocr_prepare), and
+    `reread=False` the values' second and third readings (rereading.py)."""
+    reread = steps.pop("reread", True) and min(dpi) >= DESPECKLE_MIN_DPI
     prepared = ocr_prepare(image, dpi=dpi, **steps)
+    data = _tesseract(prepared, page=page)
+    read = (lambda picture: _tesseract(picture, page=page)) if reread else None
+    lines = _lines_from_data(data, page=page, image=prepared, read_again=read)
+    if min(dpi) < DESPECKLE_MIN_DPI:
+        lines = [_trusted_less(line) for line in lines]
+    return lines
+
+
+def _tesseract(image: Image.Image, *, page: int) -> dict:
     try:
-        data = pytesseract.image_to_data(
-            prepared,
+        return pytesseract.image_to_data(
+            image,
             lang="eng",
-            config="--psm 6",
+            config=TESSERACT_CONFIG,
             output_type=pytesseract.Output.DICT,
             timeout=OCR_TIMEOUT_SECONDS,
         )
     except pytesseract.TesseractNotFoundError as error:
-        raise ReadingError(
+        raise OcrMissing(
             "OCR is not installed on this server (Tesseract), so faxes and scans cannot be read; "
             "enter the fields by hand."
         ) from error
@@ -61,25 +74,26 @@ def ocr_lines(
         raise ReadingError(f"Reading page {page} took too long; it was not read.") from error
     except pytesseract.TesseractError as error:
         raise ReadingError(f"OCR could not read page {page}.") from error
-    lines = _lines_from_data(data, page=page, image=prepared)
-    if min(dpi) < DESPECKLE_MIN_DPI:
-        lines = [_trusted_less(line) for line in lines]
-    return lines
 
 
 def _trusted_less(line: Line) -> Line:
     """A standard-resolution fax (98 lines an inch) loses thin strokes, and Tesseract is sure of
-    letters it misread there (E read as F, I as T): bench/extraction found a wrong value among those
-    it was 90 % sure of. Trusted less, its values are offered in the triage form, not written."""
+    what it misread there (E read as F, I as T, 8 as 9, a hyphen lost), alike when the value is read
+    again at other scales: bench/extraction found wrong names, dates and identifiers among those it
+    was 90 % sure of. Trusted less, its values are offered in the triage form, not written
+    (shapes.TRUSTED_RAISE stays below what would lift one over APPLY_CONFIDENCE)."""
     words = tuple(
         Word(word.text, round(word.confidence * LOW_RESOLUTION_TRUST, 3)) for word in line.words
     )
     return Line(page=line.page, words=words)
 
 
-def _lines_from_data(data: dict, *, page: int, image: Image.Image | None = None) -> list[Line]:
-    """Tesseract's words grouped into its lines, in reading order, with checkboxes made words."""
-    grouped: dict[tuple[int, int, int], list[_Placed]] = {}
+def _lines_from_data(
+    data: dict, *, page: int, image: Image.Image | None = None, read_again=None
+) -> list[Line]:
+    """Tesseract's words grouped into its lines, in reading order, the values read again
+    (`read_again`: rereading.py), with checkboxes made words."""
+    grouped: dict[tuple[int, int, int], list[Placed]] = {}
     for index, text in enumerate(data["text"]):
         confidence = float(data["conf"][index])
         if confidence < 0 or not text.strip():
@@ -87,25 +101,22 @@ def _lines_from_data(data: dict, *, page: int, image: Image.Image | None = None)
         key = (data["block_num"][index], data["par_num"][index], data["line_num"][index])
         word = Word(text.strip(), round(confidence / 100, 3))
         box = tuple(data[name][index] for name in ("left", "top", "width", "height"))
-        grouped.setdefault(key, []).append(_Placed(word, box))
+        grouped.setdefault(key, []).append(Placed(word, box))
+    placed_lines = list(grouped.values())
+    if image is not None and read_again is not None:
+        placed_lines = values_read_again(image, placed_lines, read=read_again)
     lines = []
-    for placed in grouped.values():
+    for placed in placed_lines:
         if image is not None:
             placed = checkbox_as_word(image, placed)
         lines.append(Line(page=page, words=tuple(item.word for item in placed)))
     return lines
 
 
-@dataclass(frozen=True)
-class _Placed:
-    word: Word
-    box: tuple[int, int, int, int]  # left, top, width, height in the OCRed image
-
-
 # --- Checkboxes -----------------------------------------------------------------------------------
 
 
-def checkbox_as_word(image: Image.Image, placed: list[_Placed]) -> list[_Placed]:
+def checkbox_as_word(image: Image.Image, placed: list[Placed]) -> list[Placed]:
     """A checkbox at the start of the line becomes the word "[X]" or "[]".
 
     Tesseract often drops a box, or reads it as "LC]", "IX)" or "C]": it reads letters, and a box
@@ -131,7 +142,7 @@ def checkbox_as_word(image: Image.Image, placed: list[_Placed]) -> list[_Placed]
     box_right = region[0] + right
     rest = [item for item in placed if item.box[0] + item.box[2] / 2 > box_right]
     mark = Word("[X]" if ticked else "[]", confidence)
-    return [_Placed(mark, (box_right - size, top, size, size)), *rest]
+    return [Placed(mark, (box_right - size, top, size, size)), *rest]
 
 
 def _is_word(text: str) -> bool:
@@ -228,11 +239,13 @@ def ocr_prepare(
     rescale: bool = True,
     despeckle: bool = True,
     deskew: bool = True,
+    repair: bool = True,
 ) -> Image.Image:
-    """Greyscale, square pixels at OCR_DPI, despeckled, deskewed: what Tesseract reads best.
-
-    The switches exist for bench/extraction, which measures what each step is worth."""
+    """Greyscale, lost fax lines repaired, square pixels at OCR_DPI, despeckled, deskewed: what
+    Tesseract reads best. The switches exist for bench/extraction, which measures each step."""
     image = ImageOps.exif_transpose(image).convert("L")
+    if repair:
+        image = lines_repaired(image)
     # On a "normal" 98-line fax a speck is as thick as a letter's stroke, so it is taken out
     # before the stretch, where it is still a small lone blot (see without_specks).
     if despeckle and min(dpi) < DESPECKLE_MIN_DPI:
@@ -249,6 +262,29 @@ def ocr_prepare(
     if angle:
         image = image.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
     return image
+
+
+def lines_repaired(image: Image.Image) -> Image.Image:
+    """The page with fax lines lost in transmission put back where letters cross them.
+
+    A line the receiving machine could not decode comes out white across the page; through a line
+    of text it cuts every letter (at 98 lines an inch, an eighth of its height). Where a row is
+    white from edge to edge but the rows above and below both have ink, the ink both share is
+    drawn in it: the strokes that cross the lost line come back, nothing else does."""
+    ink_by_row = ImageOps.invert(image).resize((1, image.height), Image.Resampling.BOX)
+    rows = list(ink_by_row.get_flattened_data())
+    repaired = image
+    for y in range(1, image.height - 1):
+        if rows[y] or not (rows[y - 1] and rows[y + 1]):
+            continue  # ink in it (a mean that rounds to 0 is checked next), or no stroke to cross
+        if image.crop((0, y, image.width, y + 1)).getextrema()[0] < 255:
+            continue
+        above = image.crop((0, y - 1, image.width, y))
+        below = image.crop((0, y + 1, image.width, y + 2))
+        if repaired is image:
+            repaired = image.copy()
+        repaired.paste(ImageChops.lighter(above, below), (0, y))  # dark where both are
+    return repaired
 
 
 def without_specks(image: Image.Image) -> Image.Image:

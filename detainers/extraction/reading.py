@@ -7,7 +7,9 @@ pages, and a 60-page fax is somebody's mistake that should not hold a worker for
 DocumentText.pages_skipped says when a document had more than MAX_PAGES.
 
 This module gets the pages: plain text, a PDF's text layer, the images of a PDF page without one,
-the frames of a TIFF, PNG or JPEG, and the resolution of each. The images are read by ocr.py.
+the frames of a TIFF, PNG or JPEG, and the resolution of each. The images are read by ocr.py. A text
+layer is checked first (layers.py): one that reads as garbage or covers only part of its page's
+picture is read again by OCR, and a scanner's OCR layer is trusted as OCR, not as typed text.
 No page is decoded or stretched for OCR before the pixel budget (detainers.core.budget) has judged
 it from its headers: one over it fails the reading with "Kept, too large to read: ...".
 """
@@ -26,8 +28,9 @@ from detainers.core.budget import (
     pdf_page_budget,
 )
 from detainers.core.documents import MAX_PAGES as MAX_COUNTED_PAGES
+from detainers.extraction.layers import layer_check
 from detainers.extraction.ocr import ocr_lines
-from detainers.extraction.text import DocumentText, Line, ReadingError, Word
+from detainers.extraction.text import DocumentText, Line, OcrMissing, ReadingError, Word
 
 MAX_PAGES = 10
 TEXT_LAYER_MIN_CHARACTERS = 20  # fewer on a page: a scan with a stray text fragment, OCR it
@@ -57,10 +60,10 @@ def _plain_text(content: bytes) -> DocumentText:
     return DocumentText(method="plain_text", pages=len(pages), lines=lines)
 
 
-def _text_lines(text: str, page: int) -> list[Line]:
+def _text_lines(text: str, page: int, *, confidence: float = 1.0) -> list[Line]:
     lines = []
     for raw in text.splitlines():
-        words = tuple(Word(word, 1.0) for word in raw.split())
+        words = tuple(Word(word, confidence) for word in raw.split())
         if words:
             lines.append(Line(page=page, words=words))
     return lines
@@ -75,12 +78,11 @@ def _pdf_text(content: bytes) -> DocumentText:
         for number, page in enumerate(reader.pages[:MAX_PAGES], start=1):
             layer = page.extract_text(extraction_mode="layout")
             if len(layer.replace(" ", "").strip()) >= TEXT_LAYER_MIN_CHARACTERS:
-                lines += _text_lines(layer, number)
+                page_lines, read_again = _text_layer_read(page, layer, number)
+                lines += page_lines
+                method = "ocr" if read_again else method
                 continue
             method = "ocr"
-            overrun = pdf_page_budget(page=page, number=number)
-            if overrun is not None:
-                raise ReadingError(str(overrun))
             lines += _pdf_page_ocr(page, number)
     except ReadingError:
         raise
@@ -106,11 +108,43 @@ def _pdf_reader(content: bytes) -> PdfReader:
     return reader
 
 
+def _text_layer_read(page, layer: str, number: int) -> tuple[list[Line], bool]:
+    """The layer's lines, each word as sure as the layer is (layers.py); the page read again by
+    OCR instead when the layer is garbage or covers only part of its picture. (lines, read again)"""
+    # The picture is decoded only within the pixel budget; over it, the layer is judged alone.
+    within_budget = pdf_page_budget(page=page, number=number) is None
+    picture = _page_picture(page) if within_budget else None
+    check = layer_check(page=page, layer=layer, picture=picture)
+    if check.garbage or check.partial:
+        try:
+            lines = _pdf_page_ocr(page, number)
+        except OcrMissing:
+            if check.garbage:
+                raise
+            lines = []  # part of the page is better than none: the layer, as little trusted
+        if lines:
+            return lines, True
+    return _text_lines(layer, number, confidence=check.confidence), False
+
+
+def _page_picture(page):
+    """The largest image on the page that could be a picture of it (a scan's or a fax's), or None."""
+    pictures = [
+        embedded.image
+        for embedded in page.images
+        if min(embedded.image.size) >= MIN_PAGE_IMAGE_PIXELS
+    ]
+    return max(pictures, key=lambda image: image.width * image.height, default=None)
+
+
 def _pdf_page_ocr(page, number: int) -> list[Line]:
     """OCR of the images on a page without a text layer (a scan or a fax: one image a page).
 
     The resolution is the image's pixels over the page's inches, on each axis: a fax gateway's
     PDF keeps the fax's 204x98 or 204x196 dpi pixels and stretches them over the page."""
+    overrun = pdf_page_budget(page=page, number=number)
+    if overrun is not None:
+        raise ReadingError(str(overrun))
     width, height = page_inches(page)
     lines: list[Line] = []
     for embedded in page.images:

@@ -27,6 +27,7 @@ from detainers.core.documents import JPEG, PDF, PNG, TEXT, TIFF
 from detainers.core.enqueue import task_enqueue
 from detainers.extraction.fields import form_fields
 from detainers.extraction.reading import document_text
+from detainers.extraction.selectors import identifier_shapes_confirmed
 from detainers.extraction.tasks import extract_document as extract_document_task
 from detainers.extraction.text import FieldReading, ReadingError
 from detainers.models import Delivery, DetainerRequest, Document, Extraction
@@ -84,7 +85,7 @@ def document_extract(*, extraction_id: int) -> bool:
         text = document_text(
             content=_content(extraction.document), content_type=extraction.document.content_type
         )
-        readings = form_fields(text)
+        readings = form_fields(text, shapes=identifier_shapes_confirmed())
     except ReadingError as error:
         _finish(extraction, claimed_at, status=Extraction.Status.FAILED, error=str(error))
         return True

@@ -14,6 +14,10 @@ class ReadingError(Exception):
     """The document cannot be read; str(error) is a reason for the supervisor, no personal data."""
 
 
+class OcrMissing(ReadingError):
+    """Tesseract is not installed here: pictures cannot be read, text layers and plain text can."""
+
+
 @dataclass(frozen=True)
 class Word:
     text: str
