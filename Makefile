@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-faults lint bench bench-intake bench-dashboard bench-mailbox bench-extraction bench-reconcile clean
+.PHONY: optional-parts run test test-faults lint bench bench-intake bench-dashboard bench-mailbox bench-extraction bench-reconcile bench-webhooks bench-lists clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,14 +12,21 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# What this machine lacks (Tesseract: faxes and scans are not read), with the command that adds it;
+# the first thing `make run` and `make test` print, nothing when all is there.
+optional-parts:
+	@scripts/tesseract/check.sh
+
 # Development server on SQLite with tasks in-process and demo data.
-run: $(STAMP)
+run: optional-parts $(STAMP)
 	DJANGO_DEBUG=True $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=True $(PY) manage.py seed_demo
+	@echo "Second factor for supervisor and admin: MFA_REQUIRED=$${MFA_REQUIRED:-False} (off by default in development)."
+	@echo "  To try it: MFA_REQUIRED=True make run; they enrol an authenticator app at first sign-in (QR code or key shown)."
 	DJANGO_DEBUG=True $(PY) manage.py runserver 127.0.0.1:8000
 
 # The whole suite. Uses DATABASE_URL / CELERY_BROKER_URL when set (CI sets both), SQLite otherwise.
-test: $(STAMP)
+test: optional-parts $(STAMP)
 	DJANGO_DEBUG=True $(PY) -m pytest $(PYTEST_ARGS)
 
 # The fault suite (faults/run.py, README "Reliability"): stops Redis, kills the worker, restarts the
@@ -37,7 +44,7 @@ lint: $(STAMP)
 
 # Benchmarks (bench/README.md): each prints ratios against a baseline measured in the same run.
 # They need the local PostgreSQL (superuser postgres, role detainers) and Redis on 127.0.0.1.
-bench: bench-intake bench-dashboard bench-mailbox bench-extraction bench-reconcile
+bench: bench-intake bench-dashboard bench-mailbox bench-extraction bench-reconcile bench-webhooks bench-lists
 
 bench-intake: $(STAMP)
 	$(PY) bench/intake/run.py $(BENCH_ARGS)
@@ -51,14 +58,25 @@ bench-dashboard: $(STAMP)
 bench-mailbox: $(STAMP)
 	$(PY) bench/mailbox/run.py $(MAILBOX_ARGS)
 
-# Reads its own filled-in forms (text-layer PDFs, fax images, scans, email bodies) with Tesseract.
+# Reads its own filled-in forms (text-layer PDFs, fax images, scans, email bodies) with Tesseract,
+# which it installs first when missing (scripts/tesseract/install.sh: Debian's packages).
 bench-extraction: $(STAMP)
+	scripts/tesseract/install.sh
 	$(PY) bench/extraction/run.py $(EXTRACTION_ARGS)
 
 # A 600,000-row agency list through the reconciliation upload and run (SQLite in a temporary folder,
 # no services; about 5 minutes): RECONCILE_ARGS="--rows 100000".
 bench-reconcile: $(STAMP)
 	$(PY) bench/reconcile/run.py $(RECONCILE_ARGS)
+
+# Signed Telnyx fax events against POST /api/v1/faxes/ of the same fax (PostgreSQL and Redis, like
+# bench-intake; about a minute): WEBHOOKS_ARGS="--requests 300".
+bench-webhooks: $(STAMP)
+	$(PY) bench/webhooks/run.py $(WEBHOOKS_ARGS)
+
+# Search and the long lists at 10 million requests (PostgreSQL; about 8 minutes): LISTS_ARGS="--rows 1000000".
+bench-lists: $(STAMP)
+	$(PY) bench/lists/run.py $(LISTS_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache

@@ -5,12 +5,15 @@ DJANGO_DEBUG off, a missing secret key, SQLite or in-process tasks stop the star
 names the variable to set.
 """
 
+import base64
+import binascii
 import os
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -77,6 +80,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    # The second factor (accounts/mfa/): TOTP devices and one-use recovery codes. Above "accounts",
+    # whose admin unregisters theirs (their TOTP admin would show a person's secret).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "precincts",
     "detainers",
@@ -90,10 +98,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session gave its second factor (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     # Cache-Control: private, no-store on every answer to a signed-in user or token and every API
     # answer, unless the view set its own; below WhiteNoise, so static files are left alone.
     "config.middleware.PrivateNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Below messages, so a session ended for idleness or age can say so on the login page.
+    "accounts.middleware.SessionLimitsMiddleware",
+    # A session that still owes its second factor reaches only the MFA pages and logout.
+    "accounts.mfa.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A view that cannot reach the database answers 503 with Retry-After, not 500.
     "config.middleware.DatabaseUnavailableMiddleware",
@@ -115,6 +129,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
+                "accounts.oidc.context_processors.sign_in_options",
+                "accounts.context_processors.session_limits",
             ],
         },
     },
@@ -159,12 +175,42 @@ AUTH_PASSWORD_VALIDATORS = [
 # request, so code that calls authenticate() must pass one (tests sign in with force_login).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # With LOCAL_LOGIN off it refuses every password but a break-glass account's (accounts/local_login.py);
+    # with it on it does nothing and ModelBackend below checks the password as before.
+    "accounts.local_login.LocalLoginModelBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Never checks a credential: it names the sessions that single sign-on started, for get_user.
+    "accounts.oidc.backend.OidcBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
-SESSION_COOKIE_AGE = 8 * 60 * 60  # one working shift
+# Sessions end after SESSION_IDLE_MINUTES without a request, and 12 hours after sign-in whatever
+# happens (accounts/session_limits.py, enforced by accounts.middleware.SessionLimitsMiddleware);
+# pages warn SESSION_WARNING_SECONDS before. Seconds inside, so a browser test can use a few.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+if not 1 <= SESSION_IDLE_MINUTES <= 12 * 60:
+    raise ImproperlyConfigured(
+        f"SESSION_IDLE_MINUTES must be 1 to 720 (12 hours), not {SESSION_IDLE_MINUTES}."
+    )
+SESSION_IDLE_SECONDS = SESSION_IDLE_MINUTES * 60
+SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
+SESSION_WARNING_SECONDS = 60
+# The store's own expiry is only a backstop: the limits above end a session first, and record it.
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
+# The second factor (accounts/mfa/): required of supervisors and admins (and staff) who sign in
+# with a password; single sign-on leaves it to the provider, API tokens are machine access. Off
+# only for development (make run's demo accounts): production refuses MFA_REQUIRED=False.
+MFA_REQUIRED = env_bool("MFA_REQUIRED", not DEBUG)
+if not MFA_REQUIRED and not DEBUG:
+    raise ImproperlyConfigured(
+        "MFA_REQUIRED=False is for development only (DJANGO_DEBUG=True). Production asks "
+        "supervisors and admins who sign in with a password for a second factor; unset it."
+    )
+MFA_REQUIRED_FOR_CLERKS = env_bool("MFA_REQUIRED_FOR_CLERKS", False)
+MFA_RECOVERY_CODES = 10
+# The name an authenticator app shows next to the account.
+OTP_TOTP_ISSUER = "Detainer Desk"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
@@ -174,6 +220,16 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
+
+# --- The yearly filing to the City Clerk (detainers/counting/filing_profiles.py) -------------------
+# Which ordinance's wording and figures the letter follows. An unknown name stops the start-up
+# (detainers.apps): a filing must never go out under another ordinance's wording.
+FILING_PROFILE = env_str("FILING_PROFILE", "trust_act")
+DEPARTMENT_NAME = env_str("DEPARTMENT_NAME", "City Police Department")
+# The letterhead's address, its lines separated by ";": "1 Main Street; Springfield, MA 01101".
+DEPARTMENT_ADDRESS = [
+    line.strip() for line in env_str("DEPARTMENT_ADDRESS").split(";") if line.strip()
+]
 
 # --- Files ----------------------------------------------------------------------------------------
 STATIC_URL = "static/"
@@ -250,6 +306,15 @@ if ROUTING_SWEEP_AFTER_SECONDS < 0 or ROUTING_SWEEP_EVERY_SECONDS < 1:
     raise ImproperlyConfigured(
         "ROUTING_SWEEP_AFTER_SECONDS must be 0 or more and ROUTING_SWEEP_EVERY_SECONDS 1 or more."
     )
+# Retention (detainers.records): a purge of more records than this, every kind together, waits for
+# a supervisor's approval (/records/purges/); 0 makes every purge wait. The daily purge runs at
+# PURGE_HOUR, local time.
+PURGE_APPROVAL_THRESHOLD = env_int("PURGE_APPROVAL_THRESHOLD", 100)
+PURGE_HOUR = env_int("PURGE_HOUR", 3)
+if PURGE_APPROVAL_THRESHOLD < 0 or not 0 <= PURGE_HOUR <= 23:
+    raise ImproperlyConfigured(
+        "PURGE_APPROVAL_THRESHOLD must be 0 or more and PURGE_HOUR 0 to 23 (local time)."
+    )
 CELERY_BEAT_SCHEDULE = {
     "sweep-unrouted": {
         "task": "detainers.tasks.sweep_unrouted",
@@ -259,6 +324,16 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-extractions": {
         "task": "detainers.tasks.sweep_extractions",
         "schedule": float(ROUTING_SWEEP_EVERY_SECONDS),
+    },
+    # Providers' events whose document fetch was lost (detainers.intake.tasks).
+    "sweep-provider-events": {
+        "task": "detainers.tasks.provider_events_sweep",
+        "schedule": float(ROUTING_SWEEP_EVERY_SECONDS),
+    },
+    # What retention says is due, destroyed once a day (detainers.records.tasks).
+    "purge-expired": {
+        "task": "detainers.tasks.purge_expired",
+        "schedule": crontab(hour=PURGE_HOUR, minute=15),
     },
 }
 # Reading documents (OCR: seconds a page) has a queue of its own, so that it never holds up routing:
@@ -271,11 +346,110 @@ CELERY_TASK_ROUTES = {"detainers.tasks.extract_document": {"queue": "extraction"
 # Celery workers and manage.py. pytesseract passes our environment on; a value already set is kept.
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
+# --- Fax lines (CONTRACT.md "Fax lines") -----------------------------------------------------------
+# A fax received again from the same caller or sender id on the same line within this many hours
+# closes the to-do of a missed or partial fax (detainers.intake.resends).
+FAX_RESEND_WINDOW_HOURS = env_int("FAX_RESEND_WINDOW_HOURS", 24)
+if not 1 <= FAX_RESEND_WINDOW_HOURS <= 24 * 30:
+    raise ImproperlyConfigured("FAX_RESEND_WINDOW_HOURS must be 1 to 720.")
+# Cloud providers' webhooks (detainers.intake.providers): each is refused (401) while its key is unset.
+FAX_TELNYX_PUBLIC_KEY = env_str("FAX_TELNYX_PUBLIC_KEY")  # base64 Ed25519 public key
+FAX_PHAXIO_CALLBACK_TOKEN = env_str("FAX_PHAXIO_CALLBACK_TOKEN")
+FAX_DOCUMO_WEBHOOK_USER = env_str("FAX_DOCUMO_WEBHOOK_USER")
+FAX_DOCUMO_WEBHOOK_PASSWORD = env_str("FAX_DOCUMO_WEBHOOK_PASSWORD")
+if bool(FAX_DOCUMO_WEBHOOK_USER) != bool(FAX_DOCUMO_WEBHOOK_PASSWORD):
+    raise ImproperlyConfigured("Set both FAX_DOCUMO_WEBHOOK_USER and FAX_DOCUMO_WEBHOOK_PASSWORD.")
+# Telnyx's key is checked here, so that a mistyped key stops the app at start rather than refusing
+# every fax the provider sends (each refusal is retried by Telnyx, then dropped).
+if FAX_TELNYX_PUBLIC_KEY:
+    try:
+        _telnyx_key_size = len(base64.b64decode(FAX_TELNYX_PUBLIC_KEY, validate=True))
+    except binascii.Error:
+        _telnyx_key_size = 0
+    if _telnyx_key_size != 32:
+        raise ImproperlyConfigured(
+            "FAX_TELNYX_PUBLIC_KEY must be the base64 Ed25519 public key from Telnyx's portal "
+            "(32 bytes once decoded)."
+        )
+# Documo's API key (Settings > API in Documo), sent only to https://api.documo.com/ when a fax's
+# document is downloaded from there (detainers.intake.providers).
+FAX_DOCUMO_API_KEY = env_str("FAX_DOCUMO_API_KEY")
+# Documents are fetched only from URLs starting with one of these prefixes (nothing when unset).
+# A prefix is a whole origin at least ("https://host/"), so "https://host" cannot also let in
+# "https://host.evil.example/".
+FAX_MEDIA_ALLOWED_URLS = [
+    prefix if urlsplit(prefix).path else f"{prefix}/"
+    for prefix in env_list("FAX_MEDIA_ALLOWED_URLS", "")
+]
+for _prefix in FAX_MEDIA_ALLOWED_URLS:
+    if urlsplit(_prefix).scheme not in ("http", "https") or not urlsplit(_prefix).hostname:
+        raise ImproperlyConfigured(
+            f"FAX_MEDIA_ALLOWED_URLS: {_prefix!r} is not an http:// or https:// address prefix."
+        )
+# A provider's document is read up to this size and no further (the intake limit by default);
+# one larger is not kept, and its event says so.
+FAX_MEDIA_MAX_BYTES = env_int("FAX_MEDIA_MAX_BYTES", MAX_DOCUMENT_BYTES)
+# Seconds to wait for a provider's answer (each connect and read); a download as a whole gets four.
+FAX_MEDIA_TIMEOUT_SECONDS = env_int("FAX_MEDIA_TIMEOUT_SECONDS", 30)
+if FAX_MEDIA_MAX_BYTES < 1 or not 1 <= FAX_MEDIA_TIMEOUT_SECONDS <= 600:
+    raise ImproperlyConfigured(
+        "FAX_MEDIA_MAX_BYTES must be 1 or more and FAX_MEDIA_TIMEOUT_SECONDS 1 to 600."
+    )
+# A drop folder that fax servers export files to (detainers.intake.folder); beat reads it when set.
+FAX_DROP_FOLDER = env_str("FAX_DROP_FOLDER")
+FAX_DROP_EVERY_SECONDS = env_int("FAX_DROP_EVERY_SECONDS", 30)
+if FAX_DROP_FOLDER and not os.path.isabs(FAX_DROP_FOLDER):
+    raise ImproperlyConfigured("FAX_DROP_FOLDER must be an absolute path, e.g. /srv/fax-drop.")
+if FAX_DROP_EVERY_SECONDS < 1:
+    raise ImproperlyConfigured("FAX_DROP_EVERY_SECONDS must be 1 or more.")
+# Beat reads the folder only when one is set; a pass not started within its interval is dropped
+# (the next one reads the same files).
+if FAX_DROP_FOLDER:
+    CELERY_BEAT_SCHEDULE["ingest-drop-folder"] = {
+        "task": "detainers.tasks.ingest_drop_folder",
+        "schedule": float(FAX_DROP_EVERY_SECONDS),
+        "options": {"expires": float(FAX_DROP_EVERY_SECONDS)},
+    }
+
 # --- Mail -----------------------------------------------------------------------------------------
 # The address people reach the app at, for links in notification emails.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 CENTRAL_INBOX_EMAIL = env_str("CENTRAL_INBOX_EMAIL", "detainers@localhost")
 CENTRAL_MAILBOX_URL = env_str("CENTRAL_MAILBOX_URL")
+# Set, the mailbox signs in with XOAUTH2 as CENTRAL_MAILBOX_URL's user (no password there), with a
+# token from the client-credentials grant (Microsoft 365 app-only access, docs/deploy.md). All four
+# or none: half of them would sign in with neither a password nor a token.
+MAILBOX_OAUTH2_TOKEN_URL = env_str("MAILBOX_OAUTH2_TOKEN_URL")
+MAILBOX_OAUTH2_CLIENT_ID = env_str("MAILBOX_OAUTH2_CLIENT_ID")
+MAILBOX_OAUTH2_CLIENT_SECRET = env_str("MAILBOX_OAUTH2_CLIENT_SECRET")
+MAILBOX_OAUTH2_SCOPE = env_str("MAILBOX_OAUTH2_SCOPE")
+_oauth2 = {
+    "MAILBOX_OAUTH2_TOKEN_URL": MAILBOX_OAUTH2_TOKEN_URL,
+    "MAILBOX_OAUTH2_CLIENT_ID": MAILBOX_OAUTH2_CLIENT_ID,
+    "MAILBOX_OAUTH2_CLIENT_SECRET": MAILBOX_OAUTH2_CLIENT_SECRET,
+    "MAILBOX_OAUTH2_SCOPE": MAILBOX_OAUTH2_SCOPE,
+}
+_oauth2_missing = [name for name, value in _oauth2.items() if not value]
+if _oauth2_missing and len(_oauth2_missing) < len(_oauth2):
+    raise ImproperlyConfigured(
+        f"{', '.join(_oauth2_missing)} must be set too: the MAILBOX_OAUTH2_* settings are set all "
+        "four or none (see docs/deploy.md)."
+    )
+if MAILBOX_OAUTH2_TOKEN_URL:
+    _token_url = urlsplit(MAILBOX_OAUTH2_TOKEN_URL)
+    # The client secret travels in the request: TLS, except to a token server on this machine.
+    _on_this_machine = _token_url.hostname in ("127.0.0.1", "::1", "localhost")
+    _schemes = ("https", "http") if _on_this_machine else ("https",)
+    if not _token_url.hostname or _token_url.scheme not in _schemes:
+        raise ImproperlyConfigured(
+            "MAILBOX_OAUTH2_TOKEN_URL must be an https:// URL, e.g. "
+            "https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token."
+        )
+    if urlsplit(CENTRAL_MAILBOX_URL).password:
+        raise ImproperlyConfigured(
+            "CENTRAL_MAILBOX_URL holds a password, but MAILBOX_OAUTH2_* are set, so it would never "
+            "be used: remove it from the URL (imaps://user@host/INBOX)."
+        )
 # Readers of the mailbox side by side, each on its own share of the UIDs (tasks.ingest_mailbox):
 # a backlog is read about this many times faster, given as many worker processes.
 MAILBOX_READERS = env_int("MAILBOX_READERS", 1)
@@ -315,7 +489,8 @@ REST_FRAMEWORK = {
         # Token first, so an anonymous API call gets 401 with WWW-Authenticate, not 403.
         # Keys are stored hashed (accounts.ApiToken); the header stays `Authorization: Token <key>`.
         "accounts.authentication.ApiTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # DRF's session authentication, refusing a session that still owes its second factor.
+        "accounts.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -335,6 +510,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two choice sets are both called "status": a request's keeps its earlier component name.
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "detainers.models.requests.DetainerRequest.Status",
+        "ReceptionStatusEnum": "detainers.intake.receptions.ReceptionStatus",
+    },
 }
 
 # --- Security -------------------------------------------------------------------------------------
@@ -362,6 +542,73 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'self'"],
     }
 }
+
+# --- Single sign-on: OpenID Connect (accounts/oidc/, CONTRACT.md "Sign-in and mail") --------------
+# Set OIDC_ISSUER and the login page offers "Sign in with OIDC_NAME"; the provider's endpoints and
+# keys come from its discovery document, fetched when someone first signs in with it.
+OIDC_ISSUER = env_str("OIDC_ISSUER").rstrip("/")
+OIDC_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_NAME = env_str("OIDC_NAME", "your organisation")
+OIDC_ROLE_CLAIM = env_str("OIDC_ROLE_CLAIM", "groups")
+OIDC_PRECINCT_CLAIM = env_str("OIDC_PRECINCT_CLAIM", "precinct")
+# The roles sign-on may give: accounts.access.Role's people (the Fax gateway is an integration
+# account with a token, never a person signing in). tests/accounts/test_oidc_settings.py holds the two equal.
+OIDC_ROLES = ("Clerk", "Supervisor", "Admin")
+
+
+def oidc_role_map(raw: str) -> dict[str, tuple[str, ...]]:
+    """`group=Role,group=Role` -> {group: (Role, ...)}; anything else stops the start-up."""
+    mapping: dict[str, tuple[str, ...]] = {}
+    for entry in (part.strip() for part in raw.split(",")):
+        if not entry:
+            continue
+        group, equals, role = (piece.strip() for piece in entry.rpartition("="))
+        role = next((name for name in OIDC_ROLES if name.lower() == role.lower()), "")
+        if not equals or not group or not role:
+            raise ImproperlyConfigured(
+                f"OIDC_ROLE_MAP has {entry!r}: write group=Role pairs separated by commas, "
+                f"Role one of {', '.join(OIDC_ROLES)} (e.g. detainer-clerks=Clerk)."
+            )
+        mapping[group] = (*mapping.get(group, ()), role)
+    return mapping
+
+
+OIDC_ROLE_MAP = oidc_role_map(env_str("OIDC_ROLE_MAP"))
+_local_login = env_str("LOCAL_LOGIN", "on").lower()
+if _local_login not in ("on", "off", "true", "false", "1", "0"):
+    raise ImproperlyConfigured(f"LOCAL_LOGIN must be on or off, not {_local_login!r}.")
+# Off: the password form refuses everyone but the accounts an admin marked break-glass.
+LOCAL_LOGIN = _local_login in ("on", "true", "1")
+if OIDC_ISSUER:
+    _issuer = urlsplit(OIDC_ISSUER)
+    if _issuer.scheme not in ("https", "http") or not _issuer.hostname:
+        raise ImproperlyConfigured(f"OIDC_ISSUER must be an https:// URL, not {OIDC_ISSUER!r}.")
+    if _issuer.scheme != "https" and not DEBUG:
+        raise ImproperlyConfigured(
+            "OIDC_ISSUER must start with https:// in production (DJANGO_DEBUG=False): "
+            "ID tokens and client secrets are not sent over plain HTTP."
+        )
+    if not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
+        raise ImproperlyConfigured(
+            "OIDC_ISSUER is set, so single sign-on needs OIDC_CLIENT_ID and OIDC_CLIENT_SECRET "
+            "(the app's client at the provider)."
+        )
+    if not OIDC_ROLE_MAP:
+        raise ImproperlyConfigured(
+            "OIDC_ISSUER is set but OIDC_ROLE_MAP is empty, so nobody could sign in with a role: "
+            "set it, e.g. OIDC_ROLE_MAP=detainer-clerks=Clerk,detainer-supervisors=Supervisor."
+        )
+    # The login and logout forms lead on to the provider (its authorization and end-session
+    # endpoints): browsers hold a form's redirects to form-action too.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        f"{_issuer.scheme}://{_issuer.netloc}"
+    )
+elif not LOCAL_LOGIN:
+    raise ImproperlyConfigured(
+        "LOCAL_LOGIN is off but OIDC_ISSUER is not set: nobody but break-glass accounts could "
+        "sign in. Set OIDC_ISSUER (and its client), or LOCAL_LOGIN=on."
+    )
 
 # Login throttling (django-axes): 5 failed logins for one user name from one address lock that
 # pair out for 15 minutes; a successful login clears the count. API tokens are not passwords and
@@ -391,6 +638,30 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# --- Backups and open data (CONTRACT.md "Records"; detainers/records/backup.py, counting/open_data.py)
+# The Fernet key (32 bytes, URL-safe base64) `manage.py backup` encrypts with and `restore` needs.
+# Kept apart from the backups (docs/deploy.md "Backups"). Unset: `backup` refuses in production
+# unless told --unencrypted.
+BACKUP_ENCRYPTION_KEY = env_str("BACKUP_ENCRYPTION_KEY")
+if BACKUP_ENCRYPTION_KEY:
+    try:
+        _key_bytes = base64.urlsafe_b64decode(BACKUP_ENCRYPTION_KEY.encode("ascii"))
+    except (ValueError, binascii.Error):
+        _key_bytes = b""
+    if len(_key_bytes) != 32:
+        raise ImproperlyConfigured(
+            "BACKUP_ENCRYPTION_KEY must be a Fernet key: 32 bytes in URL-safe base64 (44 characters). "
+            'Make one with: python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())"'
+        )
+# When True, /open-data/ serves the de-identified yearly tables to anyone; supervisors always.
+OPEN_DATA_PUBLIC = env_bool("OPEN_DATA_PUBLIC", False)
+# Cells of the open data below this many requests are withheld. Under 3 a withheld cell would
+# be known to hold exactly 1, which protects nothing.
+OPEN_DATA_MIN_CELL = env_int("OPEN_DATA_MIN_CELL", 5)
+if OPEN_DATA_MIN_CELL < 3:
+    raise ImproperlyConfigured(f"OPEN_DATA_MIN_CELL must be 3 or more, not {OPEN_DATA_MIN_CELL}.")
 
 # --- Logging: no personal data is ever formatted into a log line; see detainers/ for how. ---------
 LOGGING = {

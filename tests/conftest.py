@@ -25,6 +25,9 @@ from precincts.services import fax_number_assign
 
 from . import processes
 
+# The sign-on tests' OpenID Connect provider: fixtures oidc_provider and sso_settings.
+pytest_plugins = ["tests.oidc_provider"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PASSWORD = "a-long-test-password"
 
@@ -50,6 +53,13 @@ def _quick_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _second_factor_off(settings):
+    """Sessions here are a password's (force_login, the login form): the second factor is off
+    unless a test turns it on (settings.MFA_REQUIRED = True; tests/accounts/test_mfa_*.py)."""
+    settings.MFA_REQUIRED = False
+
+
+@pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     """Documents written by a test go to a folder of its own, never into the project."""
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -61,6 +71,15 @@ def _tasks_in_process():
     from config.celery_app import app
 
     app.conf.task_always_eager = True
+
+
+@pytest.fixture(autouse=True)
+def _identifier_shapes_counted_afresh():
+    """Reading caches the identifier shapes reviewers confirmed for minutes
+    (detainers/extraction/selectors.py); each test's database has its own reviews."""
+    from detainers.extraction.selectors import identifier_shapes_forget
+
+    identifier_shapes_forget()
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,8 @@ from django.core.management import call_command
 from accounts.access import Role, roles_of
 from accounts.models import User
 from detainers.counting.rule import counts_check
-from detainers.models import Delivery, DetainerRequest, Extraction
-from precincts.models import FaxNumber, Precinct
+from detainers.models import Delivery, DetainerRequest, Extraction, MissedFax
+from precincts.models import FaxNumber, KnownSenderMark, Precinct
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +19,8 @@ def snapshot() -> tuple:
         User.objects.count(),
         Delivery.objects.count(),
         DetainerRequest.objects.count(),
+        MissedFax.objects.count(),
+        KnownSenderMark.objects.count(),
     )
 
 
@@ -30,6 +32,9 @@ def test_it_seeds_the_demo_and_a_rerun_changes_nothing(capsys):
     assert first[0] == 12
     assert set(Precinct.objects.values_list("code", flat=True)) >= {"A-1", "B-3", "C-11", "E-18"}
     assert Delivery.objects.count() == 120
+    assert MissedFax.objects.count() == 3  # failed receptions, counted apart
+    # The samples' sender is the demo's known sender.
+    assert Delivery.objects.filter(channel="fax", known_sender__isnull=True).count() == 0
     assert counts_check() == {}
     out = capsys.readouterr().out
     for username in ("clerk", "supervisor", "admin", "fax-gateway"):

@@ -16,10 +16,11 @@ from detainers.core.documents import FAX_TYPES
 from detainers.demo import filled_forms as demo_forms
 from detainers.demo import pages as demo_pages
 from detainers.intake import routing
+from detainers.intake.receptions import fax_reception_record
 from detainers.intake.services import IncomingFile, delivery_receive
 from detainers.models import Channel, Source
 from detainers.triage import services as triage
-from precincts.models import FaxNumber, Precinct
+from precincts.models import FaxNumber, KnownSender, KnownSenderMark, Precinct
 from precincts.services import fax_number_assign, fax_number_retire
 
 # The twelve Boston police districts. Numbers are in the fictional range +1 617 555 0100-0199.
@@ -75,8 +76,10 @@ class Command(BaseCommand):
         self._change_c11(opened, changed_at)
         for username, role, precinct_code in DEMO_USERS:
             self._user(username, role, precinct_code)
+        self._known_sender()
         if not no_samples:
             self._samples()
+            self._missed_samples()
         self.stdout.write(
             self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/ as:")
         )
@@ -110,6 +113,34 @@ class Command(BaseCommand):
         user.set_password(DEMO_PASSWORD)
         user.save()
         user.groups.set([Group.objects.get(name=role.value)])
+
+    def _known_sender(self):
+        """The agency's (fictional) field office, which sends the sample faxes."""
+        sender, _ = KnownSender.objects.get_or_create(name="ICE ERO Boston (demo)")
+        for kind, value in (
+            (KnownSenderMark.Kind.NUMBER, "+12025550100"),
+            (KnownSenderMark.Kind.SENDER_ID, "ICEEROBOSTON"),
+        ):
+            KnownSenderMark.objects.get_or_create(
+                kind=kind, value=value, defaults={"sender": sender}
+            )
+
+    def _missed_samples(self):
+        """A few failed receptions on the lines: missed faxes, each a to-do in /inbox/missed/."""
+        numbers = list(FaxNumber.objects.filter(active_until__isnull=True).order_by("number"))
+        now = timezone.now()
+        errors = ["No carrier detected", "RSPREC error/got DCN", "Page 2: too many bad lines"]
+        for index, error in enumerate(errors):
+            fax_reception_record(
+                source=Source.GATEWAY,
+                status="failed",
+                received_at=now - timedelta(days=3 * index + 1),
+                to_number=numbers[index].number,
+                from_number="+12025550100",
+                sender_id="ICE ERO BOSTON",
+                error=error,
+                external_id=f"demo-missed-{index}",
+            )
 
     def _samples(self):
         """A year of invented requests through the real intake, routing, reading and triage services.
