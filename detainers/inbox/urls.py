@@ -1,10 +1,10 @@
 from django.urls import path
 
 from detainers.inbox import api
-from detainers.inbox.views import documents, items, missed, search
+from detainers.inbox.views import documents, items, missed, queue, search
 
 urlpatterns = [
-    path("inbox/", items.inbox, name="inbox"),
+    path("inbox/", queue.inbox, name="inbox"),
     path("inbox/search/", search.inbox_search, name="inbox-search"),
     path("inbox/<int:pk>/", items.inbox_item, name="inbox-item"),
     path("inbox/<int:pk>/triage/", items.inbox_item_triage, name="inbox-item-triage"),

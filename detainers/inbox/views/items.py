@@ -1,70 +1,22 @@
-"""The central inbox: the list, and one request's page with its triage and precinct forms.
+"""A request's page in the central inbox, with its triage and precinct forms (the list: queue.py).
 
 Every change goes through detainers.triage; documents are served by views/documents.py.
 """
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import Role, role_required
 from config.errors import found_or_404, refusal_flash
-from detainers.extraction.services import extraction_health
 from detainers.inbox import selectors
 from detainers.inbox.documents import document_shown, document_viewed
-from detainers.inbox.forms import InboxFilterForm, PrecinctForm, TriageForm
-from detainers.mailbox import mailbox_health, mailbox_retry_quarantined
+from detainers.inbox.forms import PrecinctForm, TriageForm
+from detainers.mailbox import mailbox_retry_quarantined
 from detainers.models import DetainerRequest
 from detainers.triage import selectors as visibility
 from detainers.triage import services as triage
-
-PAGE_SIZE = 50
-
-
-@dataclass(frozen=True)
-class InboxRow:
-    request: DetainerRequest
-    age: str
-    overdue: bool
-
-
-def age_label(since: datetime, now: datetime) -> str:
-    minutes = max(int((now - since).total_seconds() // 60), 0)
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} h"
-    return f"{minutes // (24 * 60)} days"
-
-
-@role_required(Role.SUPERVISOR)
-@require_GET
-def inbox(request):
-    """Who: supervisors."""
-    filters = InboxFilterForm(request.GET or None)
-    page = Paginator(selectors.inbox_requests(**filters.selection()), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    now = timezone.now()
-    rows = [
-        InboxRow(item, age_label(item.delivery.received_at, now), selectors.is_overdue(item))
-        for item in page
-    ]
-    context = {
-        "filters": filters,
-        "page": page,
-        "rows": rows,
-        "mailbox_health": mailbox_health(),
-        "extraction_health": extraction_health(),
-        "missed_open": selectors.missed_faxes_open_count(),
-    }
-    return render(request, "detainers/inbox.html", context)
 
 
 @role_required(Role.SUPERVISOR)
