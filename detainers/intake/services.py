@@ -254,7 +254,7 @@ def clerk_fax_log(
         pages=pages,
         notes=notes,
         late_reason=late_reason,
-        external_id=f"intake-form:{clerk.pk}:{precinct.pk}:{submission}",
+        external_id=clerk_submission_key(clerk=clerk, precinct=precinct, submission=submission),
     )
     # Also when a copy sent at the same moment won the race: delivery_receive answers with its row.
     if not received.created and not _same_fax(
@@ -274,6 +274,11 @@ def clerk_fax_log(
             code=SUBMISSION_REUSED,
         )
     return received
+
+
+def clerk_submission_key(*, clerk: "User", precinct: Precinct, submission: str) -> str:
+    """The `external_id` of the fax a clerk logged with one form, in one precinct."""
+    return f"intake-form:{clerk.pk}:{precinct.pk}:{submission}"
 
 
 def _same_fax(
@@ -418,8 +423,10 @@ def _write(incoming: list[_Incoming]) -> list[Received]:
     Document.objects.bulk_create([document for stored in documents for document in stored])
     requests = [
         [
-            DetainerRequest(delivery=delivery, document=document)
-            for document in ([stored[index] for index in each.forms] or stored[:1] or [None])
+            DetainerRequest(delivery=delivery, document=document, sequence=sequence)
+            for sequence, document in enumerate(
+                [stored[index] for index in each.forms] or stored[:1] or [None], start=1
+            )
         ]
         for delivery, stored, each in zip(deliveries, documents, incoming, strict=True)
     ]

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from detainers.core.audit import event_record
@@ -412,7 +413,9 @@ def _add_read_files(delivery: Delivery, parsed: ParsedMessage, actor) -> None:
                 changes={"document": (old, document.pk)},
             )
             continue
-        request = DetainerRequest.objects.create(delivery=delivery, document=document)
+        request = DetainerRequest.objects.create(
+            delivery=delivery, document=document, sequence=_next_sequence(delivery)
+        )
         counts_add([request])
         event_record(
             action="received",
@@ -444,3 +447,9 @@ def _add_read_files(delivery: Delivery, parsed: ParsedMessage, actor) -> None:
             "documents": (None, [d.sha256 for d in documents]),
         },
     )
+
+
+def _next_sequence(delivery: Delivery) -> int:
+    """The next request's place in a delivery (the caller holds the delivery's row lock)."""
+    last = delivery.requests.aggregate(last=Max("sequence"))["last"]
+    return (last or 0) + 1

@@ -64,6 +64,8 @@ class DetainerRequest(models.Model):
         REVIEWED = "reviewed", "Reviewed"
 
     delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="requests")
+    # Which of its delivery's requests this is (1, 2, ...): the "-2" of its reference.
+    sequence = models.PositiveSmallIntegerField(default=1, db_default=1)
     document = models.ForeignKey(
         Document, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -131,10 +133,35 @@ class DetainerRequest(models.Model):
                 name="request_unreviewed_idx",
             ),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delivery", "sequence"], name="request_delivery_sequence_unique"
+            ),
+        ]
 
     def __str__(self) -> str:
         # Never the subject's name: this string ends up in logs and admin messages.
         return f"Request {self.pk}"
+
+    @property
+    def reference(self) -> str:
+        """The one name people use for a request: its delivery's receipt number (DD-2026-000121),
+        with "-2", "-3"... for the further requests of the same delivery. Reads self.delivery."""
+        receipt = self.delivery.receipt_number
+        return receipt if self.sequence == 1 else f"{receipt}-{self.sequence}"
+
+    @property
+    def linked_automatically(self) -> bool:
+        """Marked a duplicate by the automatic rules, and no person has reviewed it since."""
+        return self.disposition == Disposition.DUPLICATE and self.reviewed_at is None
+
+    @property
+    def status_label(self) -> str:
+        """What a page says of its review: the disposition, "Linked automatically as a duplicate",
+        or "Unreviewed"."""
+        if self.linked_automatically:
+            return "Linked automatically as a duplicate"
+        return self.get_disposition_display() if self.disposition else "Unreviewed"
 
     @property
     def status(self) -> str:

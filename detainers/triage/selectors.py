@@ -1,8 +1,10 @@
 """Who sees which detainer request and document: every read of one goes through these."""
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts.access import Role, roles_of
+from detainers.core.identifiers import request_reference_parse
 from detainers.models import DetainerRequest, Document
 
 
@@ -33,3 +35,18 @@ def document_for_user(*, user, pk: int) -> Document | None:
     return (
         Document.objects.filter(pk=pk, delivery_id__in=visible).select_related("delivery").first()
     )
+
+
+def request_by_reference(*, user, text: str) -> DetainerRequest | None:
+    """The request a person named ('DD-2026-000121', 'DD-2026-000121-2', '#121'), if the user may
+    see it; None otherwise. A receipt's year must be the year its delivery was logged."""
+    reference = request_reference_parse(text)
+    if reference is None:
+        return None
+    visible = requests_visible_to(user)
+    if reference.request_id is not None:
+        return visible.filter(pk=reference.request_id).first()
+    found = visible.filter(delivery_id=reference.delivery_id, sequence=reference.sequence).first()
+    if found is None or timezone.localtime(found.delivery.logged_at).year != reference.year:
+        return None
+    return found
