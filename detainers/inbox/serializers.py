@@ -48,6 +48,7 @@ _DELIVERY_FIELDS = [
     "id",
     "delivery_id",
     "receipt_number",
+    "reference",
     "channel",
     "source",
     "precinct",
@@ -76,6 +77,11 @@ class _DeliveryFieldsSerializer(serializers.ModelSerializer):
 
     delivery_id = serializers.IntegerField(read_only=True)
     receipt_number = serializers.CharField(source="delivery.receipt_number", read_only=True)
+    reference = serializers.CharField(
+        read_only=True,
+        help_text="The one name people use for this request: its receipt number, with -2, -3... "
+        "for the further requests of the same delivery (DD-2026-000121-2).",
+    )
     channel = serializers.CharField(source="delivery.channel", read_only=True)
     source = serializers.CharField(source="delivery.source", read_only=True)
     precinct = serializers.CharField(

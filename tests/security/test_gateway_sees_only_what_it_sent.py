@@ -29,6 +29,7 @@ GATEWAY_FIELDS = {
     "id",
     "delivery_id",
     "receipt_number",
+    "reference",  # the receipt number (with -2... for a delivery's further requests)
     "channel",
     "source",
     "precinct",
@@ -128,6 +129,7 @@ def test_it_shows_the_gateway_exactly_the_fields_about_what_it_sent(api_as, gate
         assert set(representation) == GATEWAY_FIELDS, where
         assert [set(document) for document in representation["documents"]] == [DOCUMENT_FIELDS]
         assert representation["receipt_number"] == request.delivery.receipt_number
+        assert representation["reference"] == request.delivery.receipt_number  # its only request
         assert representation["precinct"] == "B-3"
         assert representation["status"] == "unreviewed"
     # A supervisor's answer about the same request holds what was read.
