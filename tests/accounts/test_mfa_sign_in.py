@@ -67,12 +67,26 @@ def test_a_wrong_code_is_refused_and_recorded(client, supervisor, app):
     assert client.get("/inbox/").status_code == 302
 
 
-def test_a_code_from_an_earlier_time_step_is_refused(client, supervisor, app):
+def _moment_when_codes_differ(app, start: float, offset: float) -> float:
+    """The first 30-second step from `start` whose code differs from the code `offset` seconds
+    later (one in a million are equal; the test then uses the next step instead of skipping)."""
+    moment = start
+    while code_at(app, moment) == code_at(app, moment + offset):
+        moment += 30
+    return moment
+
+
+def _device_clock(monkeypatch, moment: float) -> None:
+    """The device reads the clock as time.time() in its own module: only that clock moves."""
+    monkeypatch.setattr(totp_models, "time", SimpleNamespace(time=lambda: moment))
+
+
+def test_a_code_from_an_earlier_time_step_is_refused(client, supervisor, app, monkeypatch):
     sign_in_with_password(client, supervisor)
     # Five minutes old: ten 30-second steps back, past the one step of tolerance.
-    old = code_at(app, time.time() - 300)
-    if old == code_now(app):
-        pytest.skip("the old and current codes happen to be equal")
+    old_moment = _moment_when_codes_differ(app, time.time() - 300, 300)
+    _device_clock(monkeypatch, old_moment + 300)
+    old = code_at(app, old_moment)
 
     response = client.post(VERIFY, {"code": old})
 
@@ -95,13 +109,11 @@ def test_a_code_is_accepted_once(client, supervisor, app):
 
 
 def test_the_clock_moved_on_refuses_the_code_shown_before(client, supervisor, app, monkeypatch):
-    shown = code_now(app)
+    shown_at = _moment_when_codes_differ(app, time.time(), 120)
+    shown = code_at(app, shown_at)
     sign_in_with_password(client, supervisor)
-    later = time.time() + 120  # four steps on: past the tolerance of one
-    # The device reads the clock as time.time() in its own module: only that clock moves.
-    monkeypatch.setattr(totp_models, "time", SimpleNamespace(time=lambda: later))
-    if shown == code_at(app, later):
-        pytest.skip("the two codes happen to be equal")
+    later = shown_at + 120  # four steps on: past the tolerance of one
+    _device_clock(monkeypatch, later)
 
     assert client.post(VERIFY, {"code": shown}).status_code == 200
     assert client.post(VERIFY, {"code": code_at(app, later)}).status_code == 302
