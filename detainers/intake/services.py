@@ -31,6 +31,7 @@ from detainers.core.documents import (
     pdf_active_content,
 )
 from detainers.core.enqueue import task_enqueue_after_commit
+from detainers.counting.line_traffic import line_traffic_add
 from detainers.counting.rule import counts_add
 from detainers.intake.resends import resends_close
 from detainers.intake.storage import document_file_write, intake_transaction
@@ -416,6 +417,7 @@ def _write(incoming: list[_Incoming]) -> list[Received]:
     """The deliveries, their documents, one request per form (or one on the first document), an
     event per request and the counts, with one INSERT per table; routing once committed."""
     deliveries = Delivery.objects.bulk_create([Delivery(**each.fields) for each in incoming])
+    line_traffic_add(deliveries)
     documents = [
         [document_file_write(delivery, doc) for doc in each.checked]
         for delivery, each in zip(deliveries, incoming, strict=True)

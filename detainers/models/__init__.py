@@ -12,7 +12,7 @@ from detainers.models.deliveries import (
     document_path,
 )
 from detainers.models.extraction import Extraction
-from detainers.models.faxlines import MissedFax, ProviderEvent
+from detainers.models.faxlines import LineDay, MissedFax, ProviderEvent
 from detainers.models.mailbox import MailboxState, MailMessage
 from detainers.models.reconciliation import Reconciliation, ReconciliationRow, reconciliation_path
 from detainers.models.records import (
@@ -37,6 +37,7 @@ __all__ = [
     "Disposition",
     "DetainerRequest",
     "Extraction",
+    "LineDay",
     "MissedFax",
     "ProviderEvent",
     "InboxEntry",

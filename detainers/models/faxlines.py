@@ -130,3 +130,21 @@ class ProviderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_provider_display()} fax {self.pk}"
+
+
+class LineDay(models.Model):
+    """How many deliveries a fax number period received on one day (UTC): line health's own
+    summary, kept by intake in the delivery's transaction, so that counting a line's traffic over
+    months reads a few rows instead of every delivery (detainers.counting.line_traffic)."""
+
+    fax_number = models.ForeignKey(FaxNumber, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    deliveries = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["fax_number", "day"], name="line_day_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.fax_number_id} {self.day}: {self.deliveries}"
