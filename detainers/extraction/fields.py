@@ -17,11 +17,12 @@ them to the labelled values.
 Confidence: the mean of the value's word confidences (1.0 for a text layer or plain text), times
 0.85 for each corrected character, halved when the value has not the shape it should have; for an
 identifier, raised when reviewers confirmed its shape and held to a higher bar when they never did
-(shapes.identifier_confidence).
+(shapes.identifier_confidence), or AGREED_CONFIDENCE when independent readings of it agree on a
+value of a confirmed shape (shapes.identifier_agreed; the readings ride on its words).
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from difflib import SequenceMatcher, get_close_matches
 from functools import partial
@@ -31,15 +32,19 @@ from django.core.exceptions import ValidationError
 from detainers.core.identifiers import a_number_normalise
 from detainers.extraction.boxes import boxes_read, form_type_find
 from detainers.extraction.shapes import (
+    AGREED_CONFIDENCE,
     AS_DIGIT,
     AS_LETTER,
     IDENTIFIER_FIELDS,
+    MAX_IDENTIFIER_WORDS,
     NONE_CONFIRMED,
     ConfirmedShapes,
+    identifier_agreed,
     identifier_confidence,
     identifier_readings,
 )
 from detainers.extraction.text import DocumentText, FieldReading, Line, Word, fold, has_alnum
+from detainers.triage.services import APPLY_CONFIDENCE
 
 CORRECTION_FACTOR = 0.85
 LABEL_SIMILARITY = 0.8
@@ -112,8 +117,8 @@ def form_fields(
 # --- Labels and their values ------------------------------------------------------------------------
 
 
-def value_spans(words: tuple[Word, ...]) -> list[tuple[int, int]]:
-    """Where the labelled values are among a line's words, as (first, end) indices: what
+def value_spans(words: tuple[Word, ...]) -> list[tuple[int, int, str]]:
+    """Where the labelled values are among a line's words, as (first, end, field) indices: what
     rereading.py reads again. A word holding a label and its value ("ID:0575668") is in its span."""
     split, origin = [], []
     for index, word in enumerate(words):
@@ -122,10 +127,10 @@ def value_spans(words: tuple[Word, ...]) -> list[tuple[int, int]]:
         origin += [index] * len(parts)
     found = _labels_in(tuple(split))
     spans = []
-    for number, (_field, _start, end, _similarity) in enumerate(found):
+    for number, (field, _start, end, _similarity) in enumerate(found):
         stop = found[number + 1][1] if number + 1 < len(found) else len(split)
         if end < stop:
-            spans.append((origin[end], origin[stop - 1] + 1))
+            spans.append((origin[end], origin[stop - 1] + 1, field))
     return spans
 
 
@@ -135,7 +140,7 @@ def _split_at_colons(line: Line) -> Line:
     for word in line.words:
         label, colon, value = word.text.partition(":")
         if colon and label and has_alnum(value):
-            words += [Word(label + colon, word.confidence), Word(value, word.confidence)]
+            words += [Word(label + colon, word.confidence), replace(word, text=value)]
         else:
             words.append(word)
     return Line(page=line.page, words=tuple(words))
@@ -219,8 +224,8 @@ def _digits(text: str) -> tuple[str, int]:
     return fixed, sum(1 for old, new in zip(text, fixed, strict=True) if old != new)
 
 
-# A Subject ID or an Event # is one word as printed; OCR may split it in two or three.
-MAX_IDENTIFIER_WORDS = 3
+# The confidence of a sure reading that readings agreeing on another value contradict: offered.
+AGREEMENT_CONFLICT = 0.5
 
 
 def _identifier(value: _Value, *, field_name: str, shapes: ConfirmedShapes) -> FieldReading | None:
@@ -234,11 +239,32 @@ def _identifier(value: _Value, *, field_name: str, shapes: ConfirmedShapes) -> F
             confidence = identifier_confidence(reading, ocr_confidence=words.confidence())
             if best is None or confidence > best.confidence:
                 best = FieldReading(reading.value, confidence)
+    agreed = _identifier_agreed(value, field_name=field_name, shapes=shapes)
+    if agreed is not None:
+        if best is not None and best.value != agreed.value and best.confidence >= APPLY_CONFIDENCE:
+            return FieldReading(best.value, AGREEMENT_CONFLICT)  # two sure witnesses differ
+        if best is None or best.value != agreed.value or best.confidence < agreed.confidence:
+            return agreed
     if best is None and value.words:
         first = re.sub(r"[^A-Za-z0-9\-/]", "", value.words[0].text).upper()
         if any(character.isdigit() for character in first):
             return _reading(first, _Value(value.words[:1], value.label_similarity), 0, False)
     return best
+
+
+def _identifier_agreed(
+    value: _Value, *, field_name: str, shapes: ConfirmedShapes
+) -> FieldReading | None:
+    """The value the page's reading and its cut-outs' readings agree on (shapes.identifier_agreed),
+    as sure as AGREED_CONFIDENCE times the label's similarity; None when they do not agree."""
+    readings = next((word.readings for word in value.words if word.readings), ())
+    if not readings:
+        return None
+    page = " ".join(word.text for word in value.words)
+    agreed = identifier_agreed([page, *readings], field_name=field_name, shapes=shapes)
+    if agreed is None:
+        return None
+    return FieldReading(agreed.value, round(AGREED_CONFIDENCE * value.label_similarity, 3))
 
 
 def _a_number(value: _Value) -> FieldReading | None:

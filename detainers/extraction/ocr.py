@@ -16,6 +16,8 @@ Checkboxes are found in the pixels (see `checkbox_as_word`) and given to fields.
 Tesseract's thread count (OMP_THREAD_LIMIT) is set in config/settings.py.
 """
 
+from dataclasses import replace
+
 import pytesseract
 from PIL import Image, ImageChops, ImageFilter, ImageMath, ImageOps
 
@@ -29,6 +31,9 @@ OCR_DPI = READING_DPI
 # One uniform block of text: the form's labels and values line by line (bench/extraction --steps
 # measures the other page segmentations).
 TESSERACT_CONFIG = "--psm 6"
+# An identifier's cut-outs read again with only the characters an identifier has (rereading.py):
+# Tesseract then cannot read "O" as "()" or a stroke as ",", and a hyphen or a slash stays one.
+IDENTIFIER_CONFIG = "--psm 6 -c tessedit_char_whitelist=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-/"
 OCR_TIMEOUT_SECONDS = 60  # per page; a page that takes longer is not a form
 DESKEW_MAX_DEGREES = 3.0
 DESPECKLE_MIN_DPI = 150  # below, lone specks are removed instead of a median filter
@@ -49,19 +54,26 @@ def ocr_lines(
     reread = steps.pop("reread", True) and min(dpi) >= DESPECKLE_MIN_DPI
     prepared = ocr_prepare(image, dpi=dpi, **steps)
     data = _tesseract(prepared, page=page)
-    read = (lambda picture: _tesseract(picture, page=page)) if reread else None
-    lines = _lines_from_data(data, page=page, image=prepared, read_again=read)
+    readers = None
+    if reread:
+        readers = {
+            "read": lambda picture: _tesseract(picture, page=page),
+            "read_identifiers": lambda picture: _tesseract(
+                picture, page=page, config=IDENTIFIER_CONFIG
+            ),
+        }
+    lines = _lines_from_data(data, page=page, image=prepared, read_again=readers)
     if min(dpi) < DESPECKLE_MIN_DPI:
         lines = [_trusted_less(line) for line in lines]
     return lines
 
 
-def _tesseract(image: Image.Image, *, page: int) -> dict:
+def _tesseract(image: Image.Image, *, page: int, config: str = TESSERACT_CONFIG) -> dict:
     try:
         return pytesseract.image_to_data(
             image,
             lang="eng",
-            config=TESSERACT_CONFIG,
+            config=config,
             output_type=pytesseract.Output.DICT,
             timeout=OCR_TIMEOUT_SECONDS,
         )
@@ -83,7 +95,8 @@ def _trusted_less(line: Line) -> Line:
     was 90 % sure of. Trusted less, its values are offered in the triage form, not written
     (shapes.TRUSTED_RAISE stays below what would lift one over APPLY_CONFIDENCE)."""
     words = tuple(
-        Word(word.text, round(word.confidence * LOW_RESOLUTION_TRUST, 3)) for word in line.words
+        replace(word, confidence=round(word.confidence * LOW_RESOLUTION_TRUST, 3))
+        for word in line.words
     )
     return Line(page=line.page, words=words)
 
@@ -104,7 +117,7 @@ def _lines_from_data(
         grouped.setdefault(key, []).append(Placed(word, box))
     placed_lines = list(grouped.values())
     if image is not None and read_again is not None:
-        placed_lines = values_read_again(image, placed_lines, read=read_again)
+        placed_lines = values_read_again(image, placed_lines, **read_again)
     lines = []
     for placed in placed_lines:
         if image is not None:

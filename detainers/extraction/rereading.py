@@ -17,19 +17,34 @@ for the whole page, not one per value. Letters and digits compared (punctuation 
 The page's words stay what they were, even when the other two readings agree with each other (a
 cut-out's edge, a label's colon, can make both err alike): only their confidence changes. Words of
 letters only are not raised: letters misread on a fax (I as T) are misread alike at every scale.
-Standard-resolution faxes are not read again (ocr.py): nothing read there is trusted enough to
-be written, so agreement could change nothing.
+
+Identifiers (Subject ID, Event #) are read twice more (`read_identifiers`, ocr.IDENTIFIER_CONFIG):
+their cut-outs alone, stacked, with only capitals, digits, "-" and "/" allowed, at
+IDENTIFIER_SCALES. On the bench's fine faxes these readings were right where the page's was not
+(DT read 57, F read 7, a B read 8), as the whitelist leaves Tesseract no punctuation or small
+letter to choose. Their texts, and the two readings above, ride on the identifier's words
+(`Word.readings`); fields.py counts how many agree with the page's reading and shapes.py decides
+what that agreement is worth (`identifier_agreed`). Two more Tesseract calls a page, on a picture
+of two to four small cut-outs.
+
+Standard-resolution faxes are not read again (ocr.py): there every reading, whitelisted or not,
+made the same mistakes (bench/extraction: a hyphen lost at every scale, "UPC5162-046610"), so
+agreement would witness for wrong values.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import Image
 
 from detainers.extraction.fields import value_spans
+from detainers.extraction.shapes import IDENTIFIER_FIELDS
 from detainers.extraction.text import Word
 
 READING_SCALES = (0.8, 1.25)  # besides the page's own reading at 1.0
+# The identifiers' cut-outs read once more, by `read_identifiers` (only capitals, digits, "-" and
+# "/" allowed): at these scales.
+IDENTIFIER_SCALES = (1.0, 1.5)
 ALL_AGREE_DOUBT = 0.2
 MOST_AGREE_DOUBT = 0.6
 NONE_AGREE_TRUST = 0.8
@@ -55,32 +70,59 @@ class _Span:
     start: int
     end: int  # the words line[start:end]
     box: tuple[int, int, int, int]  # left, top, right, bottom
+    field: str
+
+
+Read = Callable[[Image.Image], dict]
 
 
 def values_read_again(
-    image: Image.Image, lines: list[list[Placed]], *, read: Callable[[Image.Image], dict]
+    image: Image.Image,
+    lines: list[list[Placed]],
+    *,
+    read: Read | None,
+    read_identifiers: Read | None = None,
 ) -> list[list[Placed]]:
-    """The lines with each value's words as sure as the readings' agreement says. `read` is
-    Tesseract's image_to_data on a picture (ocr.py's, with its errors)."""
+    """The lines with each value's words as sure as the readings' agreement says, and each
+    identifier's words carrying the texts its other readings found (Word.readings). `read` is
+    Tesseract's image_to_data on a picture (ocr.py's, with its errors); `read_identifiers` the
+    same with only an identifier's characters allowed. Either may be None (not read)."""
     spans = _value_spans(lines)[:MAX_VALUES]
     if not spans:
         return lines
-    stack, tops = _stacked(image, spans)
-    readings = [_span_words(read(_scaled(stack, scale)), tops, scale) for scale in READING_SCALES]
     changed = [list(line) for line in lines]
-    for number, span in enumerate(spans):
-        words = _verdict(lines[span.line][span.start : span.end], [r[number] for r in readings])
-        changed[span.line][span.start : span.end] = words
+    texts: dict[int, list[str]] = {}
+    if read is not None:
+        stack, tops = _stacked(image, spans)
+        readings = [_span_words(read(_scaled(stack, s)), tops, s) for s in READING_SCALES]
+        for number, span in enumerate(spans):
+            found = [reading[number] for reading in readings]
+            words = _verdict(lines[span.line][span.start : span.end], found)
+            changed[span.line][span.start : span.end] = words
+            texts[number] = [" ".join(word.text for word in reading) for reading in found]
+    identifiers = [n for n, span in enumerate(spans) if span.field in IDENTIFIER_FIELDS]
+    if read_identifiers is not None and identifiers:
+        stack, tops = _stacked(image, [spans[n] for n in identifiers])
+        for scale in IDENTIFIER_SCALES:
+            found = _span_words(read_identifiers(_scaled(stack, scale)), tops, scale)
+            for number, words in zip(identifiers, found, strict=True):
+                texts.setdefault(number, []).append(" ".join(word.text for word in words))
+    for number in identifiers:
+        span = spans[number]
+        changed[span.line][span.start : span.end] = [
+            Placed(replace(item.word, readings=tuple(texts.get(number, ()))), item.box)
+            for item in changed[span.line][span.start : span.end]
+        ]
     return changed
 
 
 def _value_spans(lines: list[list[Placed]]) -> list[_Span]:
     spans = []
     for number, line in enumerate(lines):
-        for start, end in value_spans(tuple(placed.word for placed in line)):
+        for start, end, field in value_spans(tuple(placed.word for placed in line)):
             words = [placed.word.text for placed in line[start:end]]
             if len(words) <= MAX_VALUE_WORDS and len("".join(words)) <= MAX_VALUE_CHARACTERS:
-                spans.append(_Span(number, start, end, _bounds(line[start:end])))
+                spans.append(_Span(number, start, end, _bounds(line[start:end]), field))
     return spans
 
 
@@ -145,4 +187,4 @@ def _verdict(placed: list[Placed], readings: list[list[Word]]) -> list[Placed]:
 
 
 def _with(placed: Placed, confidence: float) -> Placed:
-    return Placed(Word(placed.word.text, round(confidence, 3)), placed.box)
+    return Placed(replace(placed.word, confidence=round(confidence, 3)), placed.box)

@@ -12,14 +12,26 @@ say which formats are real:
   correction costs CORRECTION_FACTOR, so a corrected value is offered, never written by itself);
 - a value of a shape never confirmed is held to a higher bar: it fills a request in by itself only
   when OCR was at least UNSEEN_BAR sure of it, and not at all when a letter OCR confuses with a
-  digit (or the reverse) stands where letters and digits meet ("S123456789" may be "5123456789");
-- a value that is no plausible identifier (a word of prose) has its confidence halved.
+  digit (or the reverse) stands where letters and digits meet ("S123456789" may be "5123456789"),
+  nor when its characters, corrected, fit a trusted shape (bench/extraction, seed 2: a scan's
+  "I920518045", of a confirmed L1D9 format, read "1920518045" at 0.99 and filled in as that);
+- a value that is no plausible identifier (a word of prose) has its confidence halved;
+- agreement (`identifier_agreed`): a value of a trusted shape that at least AGREEING_READINGS of
+  its independent readings (the page's, and its cut-outs' read again by rereading.py, two of them
+  with only an identifier's characters allowed) spell character for character alike, with no other
+  spelling as many, is as sure as AGREED_CONFIDENCE, whatever Tesseract's word confidence was (it
+  gave right identifiers on fine faxes anything from 0.2 to 0.97). Agreement alone never trusts a
+  shape reviewers did not confirm, nor a value two trusted shapes fit: readings at every scale can
+  make the same mistake (on the bench, "ZI7564696062" was read "217564696962" by the page and three
+  whitelisted readings, which only the two-shapes rule would have kept from being filled in).
 
 Pure functions: no database (the selector reads it), so fields.py and the bench can use them.
 """
 
+import itertools
 import re
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from detainers.triage.services import APPLY_CONFIDENCE
@@ -44,6 +56,13 @@ TRUSTED_RAISE = 0.3
 # The OCR confidence a value of a never-confirmed shape needs to reach APPLY_CONFIDENCE.
 UNSEEN_BAR = 0.97
 CORRECTION_FACTOR = 0.85  # as fields.CORRECTION_FACTOR: each character corrected
+# Agreement: a value of a trusted shape that this many independent readings spell alike (the
+# page's, and its cut-outs' read again by rereading.py) is as sure as AGREED_CONFIDENCE, whatever
+# Tesseract's word confidence said; see identifier_agreed.
+AGREEING_READINGS = 3
+# A Subject ID or an Event # is one word as printed; OCR may split it in two or three.
+MAX_IDENTIFIER_WORDS = 3
+AGREED_CONFIDENCE = 0.95
 
 # Characters OCR reads for one another, by what the shape says the character must be.
 AS_DIGIT = str.maketrans({"O": "0", "o": "0", "Q": "0", "D": "0", "I": "1", "l": "1", "|": "1",
@@ -142,7 +161,61 @@ def identifier_readings(raw: str, *, field_name: str, shapes: ConfirmedShapes) -
     trusted = {reading.value for reading in readings if reading.times_confirmed >= TRUSTED_AFTER}
     if len(trusted) > 1:  # the characters fit two confirmed formats: which one, a person says
         readings = [replace(reading, doubtful=reading.value in trusted) for reading in readings]
+    if trusted:  # a confirmed format fits them too: "1920518045" may be "I920518045"
+        readings = [
+            replace(reading, doubtful=True) if reading.times_confirmed < TRUSTED_AFTER else reading
+            for reading in readings
+        ]
     return readings
+
+
+def identifier_as_read(raw: str) -> str:
+    """The characters OCR read, as an identifier is printed: capitals, digits, "-" and "/", the
+    punctuation around them and any spaces dropped ("ZZB-5331-812342," -> "ZZB-5331-812342")."""
+    read = raw.translate(DASHES)
+    read = re.sub(r"^[^A-Za-z0-9|!]+|[^A-Za-z0-9|!]+$", "", read)
+    return _capitals(re.sub(r"[^A-Za-z0-9|!\-/]", "", read))[0]
+
+
+def identifier_agreed(
+    readings: Sequence[str], *, field_name: str, shapes: ConfirmedShapes
+) -> ShapedValue | None:
+    """The value that independent readings of it agree on, character for character, when that
+    agreement may stand for OCR's confidence: at least AGREEING_READINGS of the `readings` (the
+    page's and its cut-outs', each the words read after the label, spaces between) spell it alike,
+    no other spelling has as many, and its shape is trusted (confirmed TRUSTED_AFTER times) with
+    no doubt (not a value two trusted shapes fit). None otherwise: a never-confirmed shape is never
+    trusted by agreement alone (bench/extraction: readings at every scale can err alike).
+    Only plausible identifiers are counted. A reading spells the value with its first one to
+    MAX_IDENTIFIER_WORDS words, so that a speck read after it ("86012904047 ne .") by one reading
+    does not make it disagree."""
+    votes: Counter[str] = Counter()
+    for reading in readings:
+        words = reading.split()
+        votes.update(
+            {
+                identifier_as_read("".join(words[:count]))
+                for count in range(1, MAX_IDENTIFIER_WORDS + 1)
+            }
+        )
+    # A value and its first part (a reading split "86012 904047"), or the value and a speck after
+    # it that every reading saw ("86012904047 a"), have the same votes: which of them is the value,
+    # the one trusted shape among them says. Any other spelling with as many votes: disagreement.
+    plausible = [spelling for spelling in votes if identifier_plausible(spelling)]
+    most = max((votes[spelling] for spelling in plausible), default=0)
+    if most < AGREEING_READINGS:
+        return None
+    tied = sorted((s for s in plausible if votes[s] == most), key=len)
+    if any(not longer.startswith(shorter) for shorter, longer in itertools.pairwise(tied)):
+        return None
+    trusted = {
+        reading.value: reading
+        for spelling in tied
+        for reading in identifier_readings(spelling, field_name=field_name, shapes=shapes)
+        if reading.value == spelling and not reading.corrections
+        if reading.times_confirmed >= TRUSTED_AFTER and not reading.doubtful
+    }
+    return next(iter(trusted.values())) if len(trusted) == 1 else None
 
 
 def identifier_confidence(reading: ShapedValue, *, ocr_confidence: float) -> float:

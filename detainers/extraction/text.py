@@ -22,6 +22,9 @@ class OcrMissing(ReadingError):
 class Word:
     text: str
     confidence: float  # 0..1, 1.0 for a text layer or plain text
+    # On the words of an identifier's value: what the other, independent readings of its cut-out
+    # read (rereading.py), one text each; fields.py counts how many agree with the page's reading.
+    readings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
