@@ -4,11 +4,15 @@ import uuid
 from datetime import datetime, timedelta
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
 from django.forms.fields import BaseTemporalField
 from django.utils import timezone
 
-from detainers.core.documents import size_check
+from detainers.core.documents import CheckedDocument, document_check, size_check
+from detainers.core.identifiers import request_reference_parse
+from detainers.intake.services import LATE_AFTER
+from detainers.intake.staging import KeptScan, kept_scan
 from precincts.models import FaxNumber, Precinct
 from precincts.phone import fax_number_normalise
 from precincts.selectors import fax_numbers_active_at
@@ -72,7 +76,8 @@ class IntakeForm(forms.Form):
         label="Why it is logged late",
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        # static/js/intake.js shows it only for a late time; without scripts it is always shown.
+        widget=forms.Textarea(attrs={"rows": 2, "data-late-after-days": LATE_AFTER.days}),
         help_text="Only if the fax arrived more than 7 days ago",
     )
     fax_number = FaxNumberChoiceField(
@@ -100,8 +105,11 @@ class IntakeForm(forms.Form):
             "max_value": "Enter at most 500 pages; for a longer fax, leave it empty.",
         },
     )
+    # The signed token of the scan kept from the last send (detainers.intake.staging).
+    kept_scan = forms.CharField(required=False, widget=forms.HiddenInput)
     scan = forms.FileField(
         label="Scan of the fax",
+        required=False,  # when a scan was kept from the last send; else clean_scan asks for one
         help_text="PDF, TIFF, PNG or JPEG.",
         widget=forms.FileInput(
             attrs={"accept": ".pdf,.tif,.tiff,.png,.jpg,.jpeg,application/pdf,image/*"}
@@ -122,16 +130,25 @@ class IntakeForm(forms.Form):
         error_messages={"invalid": "The form was damaged; reload the page and log the fax again."},
     )
 
-    def __init__(self, *args, precinct: Precinct, **kwargs):
+    # Sent by the "Log it anyway" button only: the hash of the scan the clerk logs knowing it was
+    # logged before.
+    log_anyway = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args, precinct: Precinct, clerk, **kwargs):
         super().__init__(*args, **kwargs)
         now = timezone.now()
         self.precinct = precinct
+        self.clerk = clerk
+        self.kept: KeptScan | None = None  # the scan shown as kept when the form comes back
         self.fields["submission"].initial = uuid.uuid4().hex
         self.fields["received_at"].initial = timezone.localtime(now).replace(
             second=0, microsecond=0
         )
         lines = self.fields["fax_number"]
         lines.queryset = _fax_numbers_to_choose(precinct, now)
+        only_line = list(lines.queryset[:2])
+        if len(only_line) == 1:  # nothing to choose: preselected
+            lines.initial = only_line[0].pk
         lines.error_messages["invalid_choice"] = (
             f"That line is not one of {precinct.code}'s fax numbers. Choose one from the list."
         )
@@ -145,7 +162,52 @@ class IntakeForm(forms.Form):
         sender = self.cleaned_data["from_address"].strip()
         return fax_number_normalise(sender) if sender else ""
 
-    def clean_scan(self):
-        scan = self.cleaned_data["scan"]
-        size_check(scan.size, advice="Scan it again at a lower resolution or in black and white.")
-        return scan
+    def scan_keep(self, kept: KeptScan) -> None:
+        """Show the form again carrying the scan kept for its next send."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("kept_scan")] = kept.signed
+        self.kept = kept
+
+    def clean_kept_scan(self) -> KeptScan | None:
+        return kept_scan(clerk=self.clerk, signed=self.cleaned_data["kept_scan"])
+
+    def clean_scan(self) -> CheckedDocument:
+        """The scan chosen now or else the one kept from the last send, checked by its content."""
+        upload, kept = self.cleaned_data["scan"], self.cleaned_data.get("kept_scan")
+        if upload:
+            size_check(
+                upload.size, advice="Scan it again at a lower resolution or in black and white."
+            )
+            return document_check(name=upload.name, content=upload.read())
+        if kept is None:
+            raise ValidationError(self.fields["scan"].error_messages["required"], code="required")
+        return document_check(name=kept.name, content=kept.content)
+
+
+class ClerkLogFilterForm(forms.Form):
+    """My log's search: a receipt number in any spelling people use, a day it was received."""
+
+    label_suffix = ""
+
+    receipt = forms.CharField(
+        label="Receipt number",
+        required=False,
+        max_length=40,
+        help_text="e.g. DD-2026-000121",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    received_on = forms.DateField(
+        label="Received on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Enter the date as 2026-03-15, or leave it empty."},
+    )
+
+    def clean_receipt(self) -> str:
+        receipt = self.cleaned_data["receipt"].strip()
+        if receipt and request_reference_parse(receipt) is None:
+            raise ValidationError(
+                "Enter a receipt number as written on the fax, e.g. DD-2026-000121."
+            )
+        return receipt

@@ -4,6 +4,7 @@ from detainers.intake import api, views, webhooks
 
 urlpatterns = [
     path("intake/", views.intake, name="intake"),
+    path("intake/log/", views.clerk_log_page, name="intake-log"),
 ]
 
 # Under /api/v1/.

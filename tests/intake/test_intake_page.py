@@ -278,7 +278,8 @@ def test_its_query_count_does_not_grow_with_the_log(
         while Delivery.objects.count() < rows:
             fax_received(actor=gateway)
         # session, user, roles, precinct, receipt, log (with line and clerk), the line choices
-        with django_assert_max_num_queries(8), CaptureQueriesContext(connection) as queries:
+        # (twice: once to preselect a precinct's only line)
+        with django_assert_max_num_queries(9), CaptureQueriesContext(connection) as queries:
             response = client.get(URL, {"receipt": Delivery.objects.first().pk})
         page = response.content.decode()
         assert page.count("<tr>") == rows + 1
@@ -314,3 +315,36 @@ def test_a_damaged_form_id_is_refused(page_as, b3):
     assert response.status_code == 200
     assert Delivery.objects.count() == 0
     assert "reload the page" in response.content.decode()
+
+
+def test_it_preselects_the_line_of_a_precinct_with_one(page_as, b3):
+    line = b3.fax_numbers.get()
+    page = page_as("clerk").get(URL).content.decode()
+    assert f'<option value="{line.pk}" selected>' in page
+
+    fax_number_assign(precinct=b3, number="617-555-0134", active_from=local(2020, 1, 1))
+    page = page_as("clerk").get(URL).content.decode()
+    choices = page.split('id="id_fax_number"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="" selected>Choose the fax line</option>' in choices, "two: a choice"
+    assert choices.count(" selected>") == 1
+
+
+def test_the_late_reason_says_when_it_is_needed_for_the_pages_script(page_as, b3):
+    page = page_as("clerk").get(URL).content.decode()
+    assert 'data-late-after-days="7"' in page
+    assert 'src="/static/js/intake.js" defer' in page
+
+
+def test_the_home_page_leads_a_clerk_to_log_a_fax(page_as, b3):
+    page = page_as("clerk").get("/").content.decode()
+    lead = page.split('class="card home-lead"', 1)[1].split("</section>", 1)[0]
+    assert 'class="button button-large" href="/intake/">Log a received fax</a>' in lead
+    assert 'href="/intake/log/">My log</a>' in lead
+    assert "home-lead" not in page_as("supervisor").get("/").content.decode()
+
+
+def test_its_recent_log_is_in_the_order_the_faxes_were_received(page_as, b3):
+    received_lately = fax_received(received_at=timezone.now() - timedelta(hours=1))
+    found_late = fax_received(received_at=timezone.now() - timedelta(days=2))  # logged after it
+    log = page_as("clerk").get(URL).content.decode().split('id="recent-log-title"', 1)[1]
+    assert log.index(received_lately.receipt_number) < log.index(found_late.receipt_number)

@@ -134,7 +134,8 @@ def test_a_whole_journey_logs_no_personal_data(journey, b3, caplog, settings):
                 "from_address": "",
                 "pages": "",
                 "late_reason": "",
-                "scan": SimpleUploadedFile(f"{NAME}.pdf", pdf_bytes()),
+                # Not the gateway's file (the same scan again would be asked about first).
+                "scan": SimpleUploadedFile(f"{NAME}.pdf", pdf_bytes(2)),
                 "notes": f"Detainer for {NAME}, {A_NUMBER}",
                 "submission": uuid.uuid4().hex,
             },
