@@ -1,6 +1,11 @@
 """Documents as the inbox shows them: how each kind is shown, a fax page as PNG, and the audit
 event every look at one writes.
 
+A look is a person opening a document: the document view, a page of it, or the request's page that
+shows it. The request's page records one look per document and sitting (`document_opened`: shown
+again within LOOK_SITTING, after a save, it is the same look) and gives the viewer it embeds a
+signed pass (`document_pass`), so the PDF and the fax pages it draws are not each recorded again.
+
 A page is drawn (here as PNG, or by the browser for a scan) only within the pixel budget
 (detainers.core.budget, MAX_SHOWN_PIXELS), judged from the file's headers: a page over it is never
 decoded, the request's page says "Kept, too large to show: ..." and the file can still be downloaded.
@@ -9,14 +14,16 @@ decoded, the request's page says "Kept, too large to show: ..." and the file can
 import io
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from detainers.core.audit import event_record
 from detainers.core.budget import Use, frame_budget, image_budget, image_header, shown_size
 from detainers.core.documents import JPEG, MAX_PAGES, PDF, PNG, TEXT, TIFF
-from detainers.models import Document, Extraction
+from detainers.models import Document, Event, Extraction
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +42,10 @@ DOWNLOAD_LABELS = {RAW_EMAIL: "The email exactly as received (.eml)"}
 # The mailbox stores an email's text as UTF-8; a wrong byte in an attachment shows as U+FFFD.
 SERVED_TYPES = {TEXT: "text/plain; charset=utf-8"}
 TEXT_SHOWN_BYTES = 200 * 1024
+SHOWN = ("pdf", "tiff", "image", "text")  # the kinds the request's page shows in its viewer
+PASS_SALT = "detainers.inbox.document_pass"
+PASS_MAX_AGE = 12 * 60 * 60  # a session's longest life (accounts.session_limits)
+LOOK_SITTING = timedelta(minutes=30)  # the idle time that ends a session (SESSION_IDLE_MINUTES)
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,12 @@ class ShownDocument:
     text_cut: bool = False
     extraction: Extraction | None = None  # its reading, if it is one the app reads
     too_large: str = ""  # "Kept, too large to show: ...": said instead of drawing its pages
+    pass_token: str = ""  # document_pass: the embedded viewer's look was recorded by the page
+
+    @property
+    def shown_here(self) -> bool:
+        """Drawn on the request's page (so opening the page is a look at it)."""
+        return self.kind in SHOWN and not self.too_large
 
 
 def document_shown(document: Document) -> ShownDocument:
@@ -103,6 +120,36 @@ def document_viewed(*, actor, document: Document, page: int | None = None) -> No
     if page is not None:
         changes["page"] = (None, page)
     event_record(action="document_viewed", actor=actor, delivery=document.delivery, changes=changes)
+
+
+def document_opened(*, actor, document: Document) -> str:
+    """The request's page shows `document` to `actor`: one look per sitting (none recorded when
+    their last look at the whole document from that page was within LOOK_SITTING), and the pass
+    for the viewer the page embeds."""
+    since = timezone.now() - LOOK_SITTING
+    recent = Event.objects.filter(
+        action="document_viewed", actor=actor, delivery_id=document.delivery_id, at__gte=since
+    ).values_list("changes", flat=True)
+    if not any(changes == {"document": [None, document.pk]} for changes in recent):
+        document_viewed(actor=actor, document=document)
+    return document_pass(actor=actor, document=document)
+
+
+def document_pass(*, actor, document: Document) -> str:
+    """A signed pass for the viewer embedded in the request's page, once that page has recorded
+    `actor`'s look at `document`: the document view serves the embedded copy without a second event."""
+    return signing.dumps({"document": document.pk, "actor": actor.pk}, salt=PASS_SALT)
+
+
+def document_pass_valid(token: str, *, actor, document: Document) -> bool:
+    """Whether `token` is a pass for this actor and document, given in the last PASS_MAX_AGE."""
+    if not token:
+        return False
+    try:
+        held = signing.loads(token, salt=PASS_SALT, max_age=PASS_MAX_AGE)
+    except signing.BadSignature:  # tampered with, another's, or expired
+        return False
+    return held == {"document": document.pk, "actor": actor.pk}
 
 
 def document_too_large_to_show(document: Document) -> str:

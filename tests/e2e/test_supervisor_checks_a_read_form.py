@@ -36,7 +36,7 @@ def test_it_confirms_the_fields_read_from_a_faxed_form(
     results = page.locator("table tbody tr")
     expect(results).to_have_count(1)
     expect(results).to_contain_text(delivery.receipt_number)
-    results.get_by_role("link", name=f"#{item.pk}").click()
+    results.get_by_role("link", name=item.reference, exact=True).click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text(delivery.receipt_number)
     a_number = page.get_by_label("A-number")
@@ -46,9 +46,9 @@ def test_it_confirms_the_fields_read_from_a_faxed_form(
 
     page.get_by_label("Citizenship").fill("UNKNOWN")
     page.get_by_label("Disposition").select_option(Disposition.NOT_ACTED_UPON.value)
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
 
-    expect(page.get_by_role("status")).to_have_text(f"Request #{item.pk} saved.")
+    expect(page.get_by_role("status")).to_have_text(f"{item.reference} saved.")
     expect(page.locator("#id_citizenship_reading")).to_contain_text(
         f"The document reads “{form.citizenship}”"
     )

@@ -38,10 +38,10 @@ def test_it_records_the_disposition_of_a_fax_found_in_the_inbox(
     assert pdf.body().startswith(b"%PDF")
 
     page.get_by_label("Disposition").select_option(Disposition.NOT_IN_CUSTODY.value)
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
 
     item = delivery.requests.get()
-    expect(page.get_by_role("status")).to_have_text(f"Request #{item.pk} saved.")
+    expect(page.get_by_role("status")).to_have_text(f"{item.reference} saved.")
     expect(page.locator(".inbox-status")).to_contain_text(Disposition.NOT_IN_CUSTODY.label)
     item.refresh_from_db()
     assert item.disposition == Disposition.NOT_IN_CUSTODY

@@ -207,7 +207,7 @@ def test_a_supervisor_assigns_from_the_page(b3, supervisor, page_as):
     assert response["Location"] == reverse("inbox-item", args=[request.pk])
     page = client.get(response["Location"]).content.decode()
     assert f"{request.delivery.receipt_number} now belongs to B-3." in page
-    assert "precinct_assigned" in page and "Cover sheet from B-3" in page
+    assert "The precinct was assigned or corrected." in page and "Cover sheet from B-3" in page
     assert "Correct the precinct" in page
     request.delivery.refresh_from_db()
     assert request.delivery.precinct == b3

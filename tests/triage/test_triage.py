@@ -279,7 +279,7 @@ def test_the_page_saves_a_disposition_and_redirects_with_a_message(b3, superviso
         "only what was changed"
     )
     page = client.get(response["Location"]).content.decode()
-    assert f"Request #{item.pk} saved." in page
+    assert f"{item.reference} saved." in page
 
 
 def test_the_page_saves_every_field(b3, supervisor, page_as):

@@ -1,5 +1,6 @@
 """Documents, served only here, after the same access check the inbox uses, never from a public
-URL; every look is an audit event."""
+URL; every look is an audit event (the request's page records its embedded viewer's look itself and
+gives it a pass: detainers.inbox.documents.document_pass)."""
 
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
@@ -14,6 +15,7 @@ from detainers.inbox.documents import (
     SERVED_TYPES,
     document_file_name,
     document_page_png,
+    document_pass_valid,
     document_purged_label,
     document_too_large_to_show,
     document_viewed,
@@ -48,7 +50,7 @@ def document(request, pk: int):
     stored = found_or_404(visibility.document_for_user(user=request.user, pk=pk), "document")
     if stored.purged_at:
         return _gone(stored)
-    document_viewed(actor=request.user, document=stored)
+    _look_record(request, stored)
     # Only the kinds the inbox shows are opened in the browser; anything else (a raw email kept by
     # the mailbox reader), a scan too large to draw, or a PDF with active content is downloaded.
     download = (
@@ -81,10 +83,16 @@ def document_page(request, pk: int, n: int):
         return _locked_down(HttpResponse(reason, status=422, content_type=PLAIN_TEXT))
     if png is None:
         raise Http404("No such page.")
-    document_viewed(actor=request.user, document=stored, page=n)
+    _look_record(request, stored, page=n)
     response = HttpResponse(png, content_type=PNG)
     response["Content-Disposition"] = f'inline; filename="{document_file_name(stored, page=n)}"'
     return _locked_down(response)
+
+
+def _look_record(request, stored, page: int | None = None) -> None:
+    """A look, unless the request's page that embeds this viewer has recorded it (its pass)."""
+    if not document_pass_valid(request.GET.get("pass", ""), actor=request.user, document=stored):
+        document_viewed(actor=request.user, document=stored, page=page)
 
 
 def _gone(stored) -> HttpResponse:

@@ -1,17 +1,21 @@
-"""A request's page in the central inbox, with its triage and precinct forms (the list: queue.py).
+"""A request's page in the central inbox, a workspace: the document on one side, its triage form
+on the other, with its precinct form, history and the looks at its documents (the list: queue.py).
 
 Every change goes through detainers.triage; documents are served by views/documents.py.
 """
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import Role, role_required
 from config.errors import found_or_404, refusal_flash
 from detainers.inbox import selectors
-from detainers.inbox.documents import document_shown, document_viewed
+from detainers.inbox.documents import document_opened, document_shown
 from detainers.inbox.forms import PrecinctForm, TriageForm
 from detainers.mailbox import mailbox_retry_quarantined
 from detainers.models import DetainerRequest
@@ -32,18 +36,27 @@ def inbox_item(request, pk: int):
 @role_required(Role.SUPERVISOR)
 @require_POST
 def inbox_item_triage(request, pk: int):
-    """Who: supervisors. Saves the triage form through triage.request_triage."""
+    """Who: supervisors. Saves the triage form through triage.request_triage; "Save and next"
+    (then=next) goes on to the oldest other unreviewed request, or back to the inbox."""
     detainer_request = found_or_404(
         visibility.request_for_user(user=request.user, pk=pk), "request"
     )
-    form = TriageForm.for_request(detainer_request, data=request.POST)
-    if form.is_valid() and form.submit(actor=request.user):
-        if form.has_changed():
-            messages.success(request, f"Request #{pk} saved.")
-        else:
-            messages.info(request, "Nothing to save: no field was changed.")
+    form = TriageForm.for_request(detainer_request, user=request.user, data=request.POST)
+    if not (form.is_valid() and form.submit(actor=request.user)):
+        return _item_page(request, detainer_request, form=form, status=400)
+    reference = detainer_request.reference
+    if form.has_changed():
+        messages.success(request, f"{reference} saved.")
+    else:
+        messages.info(request, f"Nothing to save in {reference}: no field was changed.")
+    if request.POST.get("then") != "next":
         return redirect("inbox-item", pk=pk)
-    return _item_page(request, detainer_request, form=form, status=400)
+    following = selectors.request_next_unreviewed(user=request.user, after=detainer_request)
+    if following is None:
+        messages.info(request, "No unreviewed request is left in the inbox.")
+        return redirect("inbox")
+    # A fragment of its own, so the browser does not carry the failed save's "#triage-errors" over.
+    return redirect(reverse("inbox-item", args=[following.pk]) + "#workspace")
 
 
 @role_required(Role.SUPERVISOR)
@@ -60,8 +73,8 @@ def inbox_item_duplicate_undo(request, pk: int):
     else:
         messages.success(
             request,
-            f"Request #{pk} is no longer marked as a duplicate and will not be linked "
-            "automatically again. Record its disposition below.",
+            f"{detainer_request.reference} is no longer marked as a duplicate and will not be "
+            "linked automatically again. Record its disposition below.",
         )
     return redirect("inbox-item", pk=pk)
 
@@ -111,22 +124,30 @@ def _item_page(
     status: int = 200,
 ):
     delivery = detainer_request.delivery
-    documents = [
-        document_shown(document) for document in delivery.documents.select_related("extraction")
-    ]
-    for shown in documents:
-        if shown.kind == "text":  # shown right here, not through the document view
-            document_viewed(actor=request.user, document=shown.document)
+    documents = _documents_opened(request, delivery)
     history, views = selectors.item_history(detainer_request)
     context = {
         "item": detainer_request,
         "delivery": delivery,
-        "form": form or TriageForm.for_request(detainer_request),
+        "form": form or TriageForm.for_request(detainer_request, user=request.user),
         "precinct_form": precinct_form or PrecinctForm.for_delivery(delivery),
         "documents": documents,
-        "siblings": delivery.requests.exclude(pk=detainer_request.pk),
-        "duplicates": detainer_request.duplicates.all(),
+        "siblings": delivery.requests.exclude(pk=detainer_request.pk).select_related("delivery"),
+        "duplicates": detainer_request.duplicates.select_related("delivery"),
         "history": history,
         "views": views,
     }
     return render(request, "detainers/inbox_item.html", context, status=status)
+
+
+def _documents_opened(request, delivery) -> list:
+    """The delivery's documents as the page shows them. Opening the page is one look at each one it
+    draws (document_opened); its viewer's PDF and fax pages carry a pass so they add no more."""
+    documents = []
+    for document in delivery.documents.select_related("extraction", "delivery"):
+        shown = document_shown(document)
+        if shown.shown_here:
+            token = document_opened(actor=request.user, document=document)
+            shown = replace(shown, pass_token=token)
+        documents.append(shown)
+    return documents
