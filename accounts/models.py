@@ -129,3 +129,24 @@ class SignInEvent(models.Model):
     def __str__(self) -> str:
         who = self.user.username if self.user_id else self.username
         return f"{self.get_kind_display()}: {who or '?'}"
+
+
+class SavedFilter(models.Model):
+    """A named set of the central inbox's filters, one person's own (detainers.inbox.saved_filters).
+
+    `query` holds only the filter form's own fields (precinct, channel, status, order), rebuilt from
+    its validated values, never anything typed into a search: no personal data."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="saved_filters")
+    name = models.CharField(max_length=60)
+    query = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="saved_filter_name_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

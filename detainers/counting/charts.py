@@ -186,8 +186,7 @@ def columns(table: Table) -> Drawing:
 
 
 def _link(figure: Figure, inner: str) -> str:
-    # Mouse only (tabindex -1): inside role="img" the table's links are the keyboard's and the
-    # screen reader's.
+    # Mouse only (tabindex -1): the table's links are the keyboard's.
     return f'<a href="{escape(figure.url)}" data-count="{figure.count}" tabindex="-1">{inner}</a>'
 
 
@@ -206,14 +205,15 @@ def _text(text: Text) -> str:
 
 
 def svg(drawing: Drawing, id: str) -> SafeString:
-    """The drawing as inline SVG: a picture (role="img") whose title lists every figure.
+    """The drawing as inline SVG: a group whose title lists every figure. Not role="img": a
+    picture's content is hidden from screen readers, and links may not be inside one.
 
     Written here rather than in a template: a chart is a few hundred small elements, and drawing
     them with string formatting costs a fraction of a millisecond, a template loop many."""
     title = f"{escape(id)}-svg-title"
     parts = [
         f'<svg class="chart" viewBox="0 0 {drawing.width} {drawing.height}" width="{drawing.width}" '
-        f'height="{drawing.height}" role="img" aria-labelledby="{title}" focusable="false" '
+        f'height="{drawing.height}" role="group" aria-labelledby="{title}" focusable="false" '
         f'xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{title}">{escape(drawing.summary)}</title>',
     ]

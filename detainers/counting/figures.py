@@ -98,10 +98,10 @@ def _value_table(board: Dashboard, links: FigureLinks, breakdown: str) -> Table:
 
 
 def dashboard_charts(board: Dashboard, links: FigureLinks) -> list[Chart]:
-    charts = [
-        chart("years", _year_table(board, links)),
-        chart("precincts", _precinct_table(board, links)),
-    ]
+    """The charts for the board; "Per year" only over more than one year (for one, the headline
+    above the charts already shows its figures)."""
+    charts = [chart("years", _year_table(board, links))] if len(board.years) > 1 else []
+    charts.append(chart("precincts", _precinct_table(board, links)))
     if board.focus_year is not None:
         charts.append(chart("months", _month_table(board, links), kind="columns"))
     charts += [chart(name, _value_table(board, links, name)) for name in VALUE_BREAKDOWNS]

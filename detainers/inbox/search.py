@@ -26,7 +26,11 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.access import Role, has_role
-from detainers.core.identifiers import a_number_normalise, identifier_normalise
+from detainers.core.identifiers import (
+    a_number_normalise,
+    identifier_normalise,
+    request_reference_parse,
+)
 from detainers.models import DetainerRequest, Extraction
 from detainers.triage.selectors import requests_visible_to
 
@@ -176,13 +180,18 @@ def _newest_first(requests: QuerySet[DetainerRequest]) -> QuerySet[DetainerReque
     return requests.order_by("-delivery__received_at", "-pk")
 
 
-def _receipt(query: str) -> tuple[str, int] | None:
-    """("DD-2026-000123", 123) for a query that is a receipt number."""
+def _receipt(query: str) -> tuple[str, int, int | None] | None:
+    """("DD-2026-000123", 123, None) for a receipt number (every request of that delivery), or
+    ("DD-2026-000123", 123, 2) for one request's reference, "DD-2026-000123-2"."""
     typed = RECEIPT_PATTERN.fullmatch(query)
-    if typed is None:
+    if typed is not None:
+        delivery_id = int(typed.group(2))
+        return f"DD-{typed.group(1)}-{delivery_id:06d}", delivery_id, None
+    reference = request_reference_parse(query)
+    if reference is None or reference.delivery_id is None:  # "121" may be a Subject ID
         return None
-    delivery_id = int(typed.group(2))
-    return f"DD-{typed.group(1)}-{delivery_id:06d}", delivery_id
+    receipt = f"DD-{reference.year}-{reference.delivery_id:06d}"
+    return receipt, reference.delivery_id, reference.sequence
 
 
 def _a_number(query: str) -> str:
@@ -202,7 +211,8 @@ def _by_reference(
     a_number = _a_number(query)
     wanted = Q(pk__in=[])
     if receipt is not None:
-        wanted |= Q(delivery_id=receipt[1])
+        _, delivery_id, sequence = receipt
+        wanted |= Q(delivery_id=delivery_id, **({} if sequence is None else {"sequence": sequence}))
     if reads_subjects:
         wanted |= Q(subject_id=identifier) | Q(event_number=identifier)
         if a_number:

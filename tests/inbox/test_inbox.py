@@ -48,7 +48,7 @@ def reviewed(item: DetainerRequest, by) -> DetainerRequest:
 # --- The list -------------------------------------------------------------------------------------
 
 
-def test_it_lists_unreviewed_first_then_oldest_first(b3, supervisor, page_as):
+def test_it_lists_unreviewed_first_then_newest_first(b3, supervisor, page_as):
     reviewed_old = reviewed(routed(received_at=ago(days=5)), supervisor)
     reviewed_newer = reviewed(routed(received_at=ago(days=3)), supervisor)
     unreviewed_newest = routed(received_at=ago(hours=1))
@@ -59,10 +59,10 @@ def test_it_lists_unreviewed_first_then_oldest_first(b3, supervisor, page_as):
 
     assert response.status_code == 200
     assert rows_of(response) == [
-        unreviewed_old.pk,
         unreviewed_newest.pk,
-        reviewed_old.pk,
+        unreviewed_old.pk,
         reviewed_newer.pk,
+        reviewed_old.pk,
     ]
     assert not_routed.requests.get().pk not in rows_of(response)
 
@@ -127,12 +127,14 @@ def test_it_flags_no_precinct_retired_numbers_and_overdue_items(b3, supervisor, 
     assert rows[overdue.pk].overdue
     assert not rows[recent.pk].overdue
     assert not rows[reviewed_late.pk].overdue
-    assert page.count("Unreviewed over 24 h") == 1
+    assert page.count("Over 24 h target") == 1
     assert rows[unknown_line.pk].request.delivery.needs_precinct
     assert rows[retired_line.pk].request.delivery.number_match == "retired"
     assert page.count("No precinct</span>") == 2, "the unknown and the retired line"
     assert page.count("Retired number</span>") == 1
-    assert rows[overdue.pk].age == "25 h"
+    assert rows[overdue.pk].age == "Over 24 h target: 25 h"
+    assert rows[recent.pk].age == "23 h"
+    assert rows[reviewed_late.pk].age == "30 h", "a reviewed request has no target left to miss"
     assert "Unreviewed" in page
 
 
@@ -146,15 +148,19 @@ def test_it_flags_duplicates_and_legal_review(b3, supervisor, page_as):
         changes={"event_number": "E-1", "legal_review": True},
     )
     page = page_as("supervisor").get(reverse("inbox")).content.decode()
-    assert f"Duplicate of #{original.pk}" in page
+    assert f"Duplicate of {original.reference}" in page
     assert reverse("inbox-item", args=[original.pk]) in page
     assert "Legal review" in page
 
 
 def test_it_shows_ages_in_hours_then_days(b3, page_as):
     routed(received_at=ago(days=2, hours=3))
+    routed(received_at=ago(minutes=50))
     response = page_as("supervisor").get(reverse("inbox"))
-    assert response.context["rows"][0].age == "2 days"
+    assert [row.age for row in response.context["rows"]] == [
+        "50 min",
+        "Over 24 h target: 2 days",
+    ]
 
 
 def test_it_pages_fifty_at_a_time_keeping_the_filters(b3, page_as):
@@ -176,11 +182,11 @@ def test_pages_run_on_from_the_unreviewed_into_the_reviewed(b3, supervisor):
 
     assert pages.count == 5
     assert [[item.pk for item in pages.page(n)] for n in pages.page_range] == [
-        [old.pk, new.pk],
-        [done[0].pk, done[1].pk],
-        [done[2].pk],
+        [new.pk, old.pk],
+        [done[2].pk, done[1].pk],
+        [done[0].pk],
     ]
-    assert [item.pk for item in pages.page(1)] == [old.pk, new.pk]
+    assert [item.pk for item in pages.page(1)] == [new.pk, old.pk]
 
 
 def test_a_long_list_counts_to_the_cap_and_says_there_are_more(
@@ -194,7 +200,7 @@ def test_a_long_list_counts_to_the_cap_and_says_there_are_more(
     response = page_as("supervisor").get(reverse("inbox"))
 
     assert response.status_code == 200
-    assert rows_of(response) == [unreviewed[0].pk, unreviewed[1].pk, done[0].pk]
+    assert rows_of(response) == [unreviewed[1].pk, unreviewed[0].pk, done[2].pk]
     assert "More than 3 requests" in response.content.decode()
     monkeypatch.setattr(selectors, "LIST_COUNT_CAP", 5)
     exact = page_as("supervisor").get(reverse("inbox"))
@@ -213,8 +219,9 @@ def test_the_list_costs_the_same_queries_for_one_item_or_thirty(
     # reviewed part, each up to the cap), the page of rows (one part: none is reviewed), and the
     # mailbox health panel's count of quarantined emails (one more, its state, once a mailbox is set),
     # and the reading panel's figures (one more, the failures, once a reading failed), and the count
-    # of open missed faxes beside the link to them
-    with django_assert_num_queries(10):
+    # of open missed faxes beside the link to them, the supervisor's saved filters, and the count of
+    # unreviewed requests beside the navigation's link
+    with django_assert_num_queries(12):
         response = client.get(reverse("inbox"))
     assert len(response.context["rows"]) == count
 
@@ -251,11 +258,12 @@ def test_the_item_page_shows_the_delivery_its_documents_and_history(b3, supervis
     assert "Cover sheet missing" in page
     document = delivery.documents.get()
     for n in (1, 2):
-        assert f'src="/documents/{document.pk}/page/{n}.png" alt="Page {n} of the fax"' in page
+        assert f'src="/documents/{document.pk}/page/{n}.png?pass=' in page
+        assert f'alt="Page {n} of the fax"' in page
     assert "/page/3.png" not in page
-    assert "triaged" in page and "supervisor" in page
-    assert "form_type" in page and "I-247A" in page
-    assert f'action="{reverse("inbox-item-triage", args=[item.pk])}"' in page
+    assert "Changed in triage." in page and "supervisor" in page
+    assert "Form type" in page and "I-247A" in page
+    assert f'action="{reverse("inbox-item-triage", args=[item.pk])}#triage-errors"' in page
     assert "no “held”" in page.replace("&ldquo;", "“").replace("&rdquo;", "”")
 
 
@@ -263,15 +271,16 @@ def test_the_item_page_embeds_a_pdf_from_the_checked_document_view(b3, page_as):
     item = routed()
     document = item.delivery.documents.get()
     page = page_as("supervisor").get(reverse("inbox-item", args=[item.pk])).content.decode()
-    assert f'<object data="/documents/{document.pk}/" type="application/pdf"' in page
+    assert f'<object data="/documents/{document.pk}/?pass=' in page
+    assert 'type="application/pdf"' in page
     assert "/media/" not in page and "no-public-media" not in page
 
 
 def test_the_item_page_lists_the_other_requests_of_the_delivery(b3, page_as):
     item = routed()
-    sibling = DetainerRequest.objects.create(delivery=item.delivery)
+    sibling = DetainerRequest.objects.create(delivery=item.delivery, sequence=2)
     page = page_as("supervisor").get(reverse("inbox-item", args=[item.pk])).content.decode()
-    assert f"Request #{sibling.pk}" in page
+    assert f'href="/inbox/{sibling.pk}/">{item.delivery.receipt_number}-2</a> · Unreviewed' in page
 
 
 def test_a_missing_request_is_404(b3, page_as):

@@ -435,3 +435,37 @@ def test_on_postgresql_a_name_is_searched_through_the_trigram_index(b3, supervis
             cursor.execute(f"EXPLAIN {sql}")
             plan = "\n".join(row[0] for row in cursor.fetchall())
             assert "detainers_request_name_trgm" in plan, plan
+
+
+# --- What a result shows, and a request's own reference ---------------------------------------------
+
+
+def test_results_show_the_reference_and_the_subjects_name(b3, supervisor, page_as):
+    item = described(routed(), supervisor, subject_name=NAME)
+    page = page_as("supervisor").post(PAGE, {"q": "Quixote"}).content.decode()
+    assert f'<a href="/inbox/{item.pk}/">{item.reference}</a></td>\n      <td>{NAME}</td>' in page
+    assert f"#{item.pk}<" not in page
+
+
+def test_a_requests_own_reference_finds_it_alone(b3, supervisor):
+    first = routed()
+    second = DetainerRequest.objects.create(delivery=first.delivery, sequence=2)
+    receipt = first.delivery.receipt_number
+    assert set(found(supervisor, receipt)) == {first.pk, second.pk}  # the whole delivery
+    assert found(supervisor, f"{receipt}-2") == [second.pk]
+    assert found(supervisor, f"{receipt.lower().replace('-', ' ')} 2") == [second.pk]
+    assert found(supervisor, f"{receipt}-3") == []
+
+
+def test_the_search_box_is_the_same_on_the_inbox_and_the_search_page(b3, page_as):
+    client = page_as("supervisor")
+    box = re.compile(
+        r'<form method="post" action="/inbox/search/" class="inbox-search card".*?</form>', re.S
+    )
+
+    def search_box(url: str) -> str:
+        page = client.get(url).content.decode()
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", box.search(page).group(0))
+
+    assert search_box(reverse("inbox")) == search_box(PAGE)
+    assert 'type="search"' in search_box(PAGE)

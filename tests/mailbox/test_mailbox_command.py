@@ -45,7 +45,11 @@ def test_the_health_panel_shows_last_read_waiting_and_the_last_error(settings):
     assert "s3cret" not in html
 
 
-def test_the_health_panel_without_a_mailbox_says_how_to_set_one(settings):
+def test_the_health_panel_without_a_mailbox_says_so_and_tells_admins_how_to_set_one(settings):
     settings.CENTRAL_MAILBOX_URL = ""
-    html = render_to_string("detainers/_mailbox_health.html", {"mailbox_health": mailbox_health()})
-    assert "CENTRAL_MAILBOX_URL is not set" in html
+    health = {"mailbox_health": mailbox_health()}
+    to_supervisor = render_to_string("detainers/_mailbox_health.html", health)
+    to_admin = render_to_string("detainers/_mailbox_health.html", health | {"nav": {"admin": True}})
+    assert "The central mailbox is not connected; an administrator sets it up" in to_supervisor
+    assert "CENTRAL_MAILBOX_URL" not in to_supervisor  # no configuration jargon for supervisors
+    assert "set CENTRAL_MAILBOX_URL" in to_admin
