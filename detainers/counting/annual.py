@@ -28,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.db.models.functions import ExtractMonth
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.dates import MONTHS
 
@@ -39,7 +40,16 @@ from detainers.counting.selectors import (
     failed_receptions,
     yearly_stats,
 )
-from detainers.models import ClosedYear, DetainerRequest, Disposition, FormType, ProbableCause
+from detainers.models import (
+    Channel,
+    ClosedYear,
+    DetainerRequest,
+    Disposition,
+    FormType,
+    ProbableCause,
+    Reconciliation,
+    ReconciliationRow,
+)
 from precincts.models import Precinct
 
 CIVIL_DETAINER_FORMS = (
@@ -67,6 +77,8 @@ CANCELLED = "Cancellations"
 DUPLICATES = "Duplicates received"
 EVERY_FORM = "Every counted request, by kind of form"
 FAILED = "Failed receptions (not requests)"
+LEGAL_REVIEW = "detained.needs_review"
+UNREVIEWED = "unreviewed"  # not a figure, but a list: counted requests nobody reviewed yet
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,7 @@ class Figure:
     value: int
     note: str = ""
     expect_zero: bool = False  # the Trust Act expects 0: highlighted when it is not
+    part_of: str = ""  # the key of the figure this one splits ("of which ...")
 
 
 FIGURE_FIELDS = [field.name for field in fields(Figure)]
@@ -89,7 +102,7 @@ FIGURE_FIELDS = [field.name for field in fields(Figure)]
 class ReportLine:
     figure: Figure
     current: int
-    reported: int | None  # None while the year is open
+    reported: int | None  # None while the year is open, or a part the closed report lacked
 
     @property
     def difference(self) -> int | None:
@@ -110,6 +123,7 @@ class AnnualReport:
     lines: list[ReportLine]
     closed: ClosedYear | None = None
     closable: bool = False  # the local year has ended and the report is still open
+    unreviewed: int = 0  # counted requests nobody has reviewed yet
     sections: list[tuple[str, list[ReportLine]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -134,6 +148,7 @@ class Tally:
     form_type: str
     probable_cause: str
     precinct: str
+    channel: str
     month: int
     disposition: str
     legal_review: bool
@@ -152,6 +167,7 @@ def _tallies(year: int) -> list[Tally]:
             "form_type",
             "probable_cause",
             "delivery__precinct__code",
+            "delivery__channel",
             "month",
             "disposition",
             "legal_review",
@@ -162,8 +178,8 @@ def _tallies(year: int) -> list[Tally]:
         .order_by()
     )
     return [
-        Tally(f, p, code or NO_PRECINCT, m, d, r, held, moved, t, paid)
-        for f, p, code, m, d, r, held, moved, t, paid in rows
+        Tally(f, p, code or NO_PRECINCT, channel, m, d, r, held, moved, t, paid)
+        for f, p, code, channel, m, d, r, held, moved, t, paid in rows
     ]
 
 
@@ -202,12 +218,13 @@ def _civil_figures(civil: list[Tally], precinct_codes: list[str]) -> list[Figure
             figures.append(
                 Figure(f"civil.reason.{value or 'none'}", BY_REASON, label, reasons[value])
             )
-    precincts = Counter({code: 0 for code in precinct_codes})
+    precincts = Counter({code: 0 for code in [*precinct_codes, NO_PRECINCT]})
     for tally in civil:
         precincts[tally.precinct] += tally.total
     for code in sorted(precincts, key=lambda code: (code == NO_PRECINCT, code)):
-        label = "No precinct (number not recognised)" if code == NO_PRECINCT else code
+        label = "No precinct" if code == NO_PRECINCT else code
         figures.append(Figure(f"civil.precinct.{code}", BY_PRECINCT, label, precincts[code]))
+    figures += _no_precinct_parts(civil)
     months: Counter = Counter()
     for tally in civil:
         months[tally.month] += tally.total
@@ -215,6 +232,28 @@ def _civil_figures(civil: list[Tally], precinct_codes: list[str]) -> list[Figure
         Figure(f"civil.month.{m:02d}", BY_MONTH, str(MONTHS[m]), months[m]) for m in range(1, 13)
     ]
     return figures
+
+
+NO_PRECINCT_PARTS = {
+    Channel.EMAIL: "of which by email (an email names no precinct)",
+    Channel.FAX: "of which by fax, on a number no precinct owns",
+}
+
+
+def _no_precinct_parts(civil: list[Tally]) -> list[Figure]:
+    """ "No precinct" split by why: emails have none by nature; a fax on an unrecognised number
+    is a line to look into."""
+    whole = f"civil.precinct.{NO_PRECINCT}"
+    return [
+        Figure(
+            f"{whole}.{channel}",
+            BY_PRECINCT,
+            label,
+            _sum(civil, lambda t, c=channel: t.precinct == NO_PRECINCT and t.channel == c),
+            part_of=whole,
+        )
+        for channel, label in NO_PRECINCT_PARTS.items()
+    ]
 
 
 def _outcome_figures(tallies: list[Tally], not_counted: dict[str, int]) -> list[Figure]:
@@ -341,7 +380,10 @@ def _every_form_figures(tallies: list[Tally], not_counted: dict[str, int]) -> li
 
 def annual_figures(*, year: int) -> list[Figure]:
     """The report's figures for a local year, as the records stand now. Four queries."""
-    tallies = _tallies(year)
+    return _figures_of(year, _tallies(year))
+
+
+def _figures_of(year: int, tallies: list[Tally]) -> list[Figure]:
     civil = [tally for tally in tallies if tally.form_type in CIVIL_DETAINER_FORMS]
     not_counted = _not_counted(year)
     codes = list(Precinct.objects.filter(active=True).values_list("code", flat=True))
@@ -370,7 +412,8 @@ def _figure(stored: dict) -> Figure:
 
 
 def _lines(current: list[Figure], closed: ClosedYear | None) -> list[ReportLine]:
-    """Current figures beside the reported ones; a figure only one side has counts 0 on the other."""
+    """Current figures beside the reported ones; a figure only one side has counts 0 on the other,
+    except a part ("of which ...") the report did not have when it was closed: not compared."""
     if closed is None:
         return [ReportLine(figure, figure.value, None) for figure in current]
     reported = {item["key"]: _figure(item) for item in closed.figures}
@@ -383,7 +426,7 @@ def _lines(current: list[Figure], closed: ClosedYear | None) -> list[ReportLine]
         ReportLine(
             now.get(key) or reported[key],
             now[key].value if key in now else 0,
-            reported[key].value if key in reported else 0,
+            reported[key].value if key in reported else None if now[key].part_of else 0,
         )
         for key in order
     ]
@@ -397,8 +440,11 @@ def local_today() -> date:
 def annual_report(*, year: int) -> AnnualReport:
     """The report for a local year: its figures now and, once the year is closed, as reported."""
     closed = ClosedYear.objects.select_related("closed_by").filter(year=year).first()
-    lines = _lines(annual_figures(year=year), closed)
-    return AnnualReport(year, lines, closed, closable=closed is None and year < local_today().year)
+    tallies = _tallies(year)
+    lines = _lines(_figures_of(year, tallies), closed)
+    closable = closed is None and year < local_today().year
+    unreviewed = _sum(tallies, lambda tally: not tally.disposition)
+    return AnnualReport(year, lines, closed, closable=closable, unreviewed=unreviewed)
 
 
 def annual_request_list(*, year: int) -> list[tuple[str, date, str, str]]:
@@ -429,14 +475,79 @@ def report_years() -> list[dict]:
     ]
 
 
-def annual_report_close(*, year: int, actor) -> ClosedYear:
-    """Freeze the year's figures as reported to the Council. A year is closed once, after it ends."""
+@dataclass(frozen=True)
+class YearCloseChecks:
+    """What a supervisor reads before closing a year, and confirms with these very numbers."""
+
+    year: int
+    unreviewed: int
+    legal_review: int
+    reconciliation: Reconciliation | None  # the year's latest
+    reconciled: dict[str, int] = field(default_factory=dict)  # matched, unmatched, undecided
+
+    @property
+    def confirmation(self) -> str:
+        """What the confirmation sends: the numbers as shown, so a change since is noticed."""
+        run = self.reconciliation
+        return f"{self.year}:{self.unreviewed}:{self.legal_review}:{run.pk if run else 0}"
+
+    @property
+    def reconciliation_words(self) -> str:
+        run = self.reconciliation
+        if run is None:
+            return "no reconciliation with the agency's list run"
+        if not run.is_done:
+            return f"the reconciliation uploaded on {run.created_at:%Y-%m-%d} not finished"
+        counts = self.reconciled
+        return (
+            f"the reconciliation of {timezone.localtime(run.finished_at):%Y-%m-%d} showing "
+            f"{counts['matched']} matched and {counts['unmatched']} unmatched"
+        )
+
+    @property
+    def words(self) -> str:
+        """The confirmation, in words with the numbers."""
+        return (
+            f"I confirm closing {self.year} with {self.unreviewed} unreviewed "
+            f"request{pluralize(self.unreviewed)}, {self.legal_review} flagged for legal review, "
+            f"and {self.reconciliation_words}."
+        )
+
+
+def year_close_checks(*, year: int, report: AnnualReport | None = None) -> YearCloseChecks:
+    """Unreviewed and legal-review requests (from `report`, or read), and the year's latest
+    reconciliation with its matched and unmatched rows. Two queries beside the report."""
+    report = report or annual_report(year=year)
+    legal = next(line.current for line in report.lines if line.figure.key == LEGAL_REVIEW)
+    run = Reconciliation.objects.filter(year=year).order_by("-created_at", "-pk").first()
+    reconciled = {}
+    if run is not None and run.is_done:
+        Result = ReconciliationRow.Result
+        reconciled = run.rows.aggregate(
+            matched=Count("id", filter=Q(result=Result.MATCHED)),
+            unmatched=Count("id", filter=Q(result__in=[Result.AGENCY_ONLY, Result.OURS_ONLY])),
+            undecided=Count("id", filter=Q(result__in=[Result.FALLBACK, Result.AMBIGUOUS])),
+        )
+    return YearCloseChecks(year, report.unreviewed, legal, run, reconciled)
+
+
+def annual_report_close(*, year: int, actor, confirmation: str | None = None) -> ClosedYear:
+    """Freeze the year's figures as reported to the Council. A year is closed once, after it ends.
+    With `confirmation` (YearCloseChecks.confirmation as the person saw it), refused when the
+    numbers have changed since."""
     today = local_today()
     if year >= today.year:
         raise ValidationError(
             f"{year} has not ended yet ({settings.TIME_ZONE} time): its report can be closed from "
             f"1 January {year + 1}."
         )
+    if confirmation is not None:
+        checks = year_close_checks(year=year)
+        if confirmation != checks.confirmation:
+            raise ValidationError(
+                f"The numbers changed since the page was shown: {checks.words.removeprefix('I confirm closing ')} "
+                "Read them again and confirm."
+            )
     try:
         with transaction.atomic():
             figures = [asdict(figure) for figure in annual_figures(year=year)]
@@ -447,3 +558,99 @@ def annual_report_close(*, year: int, actor) -> ClosedYear:
             f"The {year} report was already closed on {timezone.localtime(closed.closed_at):%Y-%m-%d} "
             f"by {closed.closed_by.get_username()}; its figures stay as reported."
         ) from None
+
+
+# --- The list behind each figure --------------------------------------------------------------------
+
+
+def _received(year: int):
+    start, end = local_year_bounds(year)
+    return DetainerRequest.objects.filter(
+        delivery__received_at__gte=start, delivery__received_at__lt=end
+    ).select_related("delivery", "delivery__precinct")
+
+
+_DUPLICATE = Q(duplicate_of__isnull=False) | Q(disposition=Disposition.DUPLICATE)
+# Figures about every counted request (not only civil detainer requests), by key.
+_COUNTED_WHERE = {
+    "detained.recorded": Q(held_beyond_release=True),
+    LEGAL_REVIEW: Q(legal_review=True),
+    "transferred.recorded": Q(transferred_to_federal_custody=True),
+    "transferred.judicial": Q(disposition=Disposition.JUDICIAL),
+    "reimbursements.total": Q(reimbursement_amount__gt=0),
+    "administrative.total": Q(form_type__in=ADMINISTRATIVE_WARRANT_FORMS),
+    "administrative.I-200": Q(form_type=FormType.I200),
+    "administrative.I-205": Q(form_type=FormType.I205),
+    "notification.total": Q(form_type=FormType.I247N) | Q(disposition=Disposition.NOTIFICATION),
+    "cancelled.total": Q(disposition=Disposition.CANCELLED),
+    "forms.civil": Q(form_type__in=CIVIL_DETAINER_FORMS),
+    "forms.administrative": Q(form_type__in=ADMINISTRATIVE_WARRANT_FORMS),
+    "forms.judicial": Q(form_type=FormType.JUDICIAL),
+    "forms.I-203": Q(form_type=FormType.I203),
+    "forms.total": Q(),
+    UNREVIEWED: Q(disposition=""),
+}
+
+
+def _civil_where(part: str) -> Q | None:
+    """The civil figures' keys after "civil.": total, reason.<value>, precinct.<code>[.<channel>]."""
+    kind, _, rest = part.partition(".")
+    if kind == "total":
+        return Q()
+    if kind == "reason":
+        return Q(probable_cause="" if rest == "none" else rest)
+    if kind == "precinct":
+        code, _, channel = rest.partition(".")
+        where = (
+            Q(delivery__precinct__isnull=True)
+            if code == NO_PRECINCT
+            else Q(delivery__precinct__code=code)
+        )
+        return where & Q(delivery__channel=channel) if channel else where
+    return None
+
+
+def annual_list(*, year: int, key: str):
+    """The requests behind one figure of the year's report (its key), or behind UNREVIEWED: the
+    same rule as the figure, so a list and its figure agree. None for a key with no such list."""
+    counted = counted_requests(counts=CountFilter(year_from=year, year_to=year))
+    if key in _COUNTED_WHERE:
+        return counted.filter(_COUNTED_WHERE[key])
+    if key == "duplicates.total":
+        return (
+            _received(year)
+            .exclude(COUNTED)
+            .filter(_DUPLICATE)
+            .order_by("delivery__received_at", "pk")
+        )
+    if key == "forms.not_a_detainer":
+        not_a_detainer = ~_DUPLICATE & Q(disposition=Disposition.NOT_A_DETAINER)
+        return (
+            _received(year)
+            .exclude(COUNTED)
+            .filter(not_a_detainer)
+            .order_by("delivery__received_at", "pk")
+        )
+    if not key.startswith("civil."):
+        return None
+    civil = counted.filter(form_type__in=CIVIL_DETAINER_FORMS)
+    month = key.removeprefix("civil.month.")
+    if month != key:
+        if not (month.isdigit() and 1 <= int(month) <= 12):
+            return None
+        return counted_requests(
+            counts=CountFilter(year_from=year, year_to=year), month=int(month)
+        ).filter(form_type__in=CIVIL_DETAINER_FORMS)
+    where = _civil_where(key.removeprefix("civil."))
+    return None if where is None else civil.filter(where)
+
+
+def annual_list_title(*, year: int, key: str) -> str:
+    """What a list is, in words: the figure's section and label."""
+    if key == UNREVIEWED:
+        return f"Counted requests of {year} not reviewed yet"
+    figure = next((f for f in annual_figures(year=year) if f.key == key), None)
+    if figure is None:
+        return f"Requests of {year}"
+    label = figure.label.removeprefix("of which ")
+    return figure.label if figure.section == figure.label else f"{figure.section}: {label}"

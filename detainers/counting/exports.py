@@ -155,7 +155,8 @@ def _pdf_table(report: AnnualReport, lines: list[ReportLine], styles) -> Table:
         widths = [5.5 * inch, 1 * inch]
     else:
         rows = [["Figure", "Reported", "Current"]] + [
-            [label(line), str(line.reported), str(line.current)] for line in lines
+            [label(line), "—" if line.reported is None else str(line.reported), str(line.current)]
+            for line in lines
         ]
         widths = [4.5 * inch, 1 * inch, 1 * inch]
     table = Table(rows, colWidths=widths, repeatRows=1)

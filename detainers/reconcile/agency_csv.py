@@ -14,6 +14,7 @@ import functools
 import io
 import itertools
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,6 +26,7 @@ from django.utils import timezone
 from detainers.core.identifiers import a_number_normalise, identifier_normalise
 from detainers.reconcile.csv_stream import (
     CHUNK_BYTES,
+    DELIMITERS,
     NOT_TEXT,
     Problems,
     csv_table,
@@ -114,8 +116,32 @@ FIELDS: dict[str, Fact] = {
     "lift_reason": Fact("Lift reason", ("Detainer Lift Reason", "Lift Reason")),
 }
 IDENTIFIERS = ("subject_id", "event_number", "a_number")
+# The sample list's one row: invented values, in the forms the reader accepts.
+SAMPLE_VALUES = {
+    "prepare_date": "03/15/2024",
+    "facility": "Example County Jail",
+    "facility_code": "EXAMPLE",
+    "area": "BOS",
+    "detainer_type": "I-247A",
+    "subject_id": "EXAMPLE123",
+    "event_number": "EXAMPLE2024000001",
+    "a_number": "A000000000",
+    "birth_year": "1990",
+    "gender": "Male",
+    "citizenship": "Example Country",
+    "lift_reason": "",
+}
 PERSON_FACTS = ("birth_year", "gender", "citizenship")
 PLACE_FACTS = ("facility", "facility_code", "area")
+
+
+def sample_rows() -> list[list[str]]:
+    """A sample of the agency's list: every column the reader knows, by the agency's own name for
+    it (each fact's first alias), over one invented row."""
+    return [
+        [spec.aliases[0] for spec in FIELDS.values()],
+        [SAMPLE_VALUES.get(fact, "") for fact in FIELDS],
+    ]
 
 
 def column_key(name: str) -> str:
@@ -137,6 +163,13 @@ class AgencyFile:
     rows_total: int
     rows: list[list[str]] = field(repr=False)
     line_numbers: list[int] = field(repr=False)
+    # How many rows are dated in each year (empty while the date column is not known).
+    years: Counter[int] = field(default_factory=Counter, repr=False)
+
+    @property
+    def year(self) -> int | None:
+        """The file's year: the one most of its rows are dated in."""
+        return self.years.most_common(1)[0][0] if self.years else None
 
     def preview(self) -> list[list[str]]:
         return self.rows[:PREVIEW_ROWS]
@@ -168,6 +201,11 @@ EMPTY = "The file is empty: upload the agency's list as CSV, with its header row
 NO_HEADER = "The file has no header row: the first line must name the columns."
 NO_ROWS = "The file has a header row but no detainers under it."
 CORRECT_FILE = "Nothing was saved. Correct the file (or export it again) and upload it."
+ONE_COLUMN = (
+    "This does not look like a CSV file: its first line names a single column (“{column}”). "
+    "A CSV list has column names separated by commas, semicolons or tabs: save the agency's "
+    "list as “CSV UTF-8” (File › Save As in a spreadsheet) and upload that."
+)
 CORRECT_VALUES = "Nothing was saved. Correct those values, or choose other columns."
 
 
@@ -197,6 +235,7 @@ def agency_file_scan(
         if whole and not first.strip():
             raise ValidationError(EMPTY)
         text, encoding = text_decode(first, final=whole)
+        _one_column_refuse(text)
         delimiter = delimiter_sniff(text)
         attempts = [encoding, "cp1252"] if encoding == "utf-8-sig" else [encoding]
     for attempt in attempts:
@@ -205,6 +244,14 @@ def agency_file_scan(
         except UnicodeDecodeError:
             continue  # not UTF-8 after all: read again as Windows-1252
     raise ValidationError(NOT_TEXT)
+
+
+def _one_column_refuse(text: str) -> None:
+    """A first line with no delimiter names one column: prose, or a list pasted as text."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    name = header.strip().strip('"')
+    if name and not any(mark in header for mark in DELIMITERS) and column_key(name) not in _KNOWN:
+        raise ValidationError(ONE_COLUMN.format(column=name[:40]))
 
 
 def _scan(
@@ -220,6 +267,9 @@ def _scan(
         raise ValidationError(EMPTY if file_blank(stream) else NO_HEADER)
     chosen = columns_guess(columns) if mapping is None else mapping
     facts = None if mapping_missing(chosen) else _Facts(columns, chosen)
+    # The year of each row, when the date column is known (even if other columns are not yet).
+    dated = facts or (_Facts(columns, chosen) if chosen.get("prepare_date") else None)
+    years: Counter[int] = Counter()
     kept: list[list[str]] = []
     lines: list[int] = []
     total = 0
@@ -230,13 +280,23 @@ def _scan(
             lines.append(line)
         if facts is not None and not structure.count:  # a file that does not fit is refused anyway
             facts.check(record, line, values)
+        if dated is not None and not structure.count:
+            years.update(_year_of(dated, record))
     if structure.count:
         raise structure.refusal(CORRECT_FILE)
     if not total:
         raise ValidationError(NO_ROWS)
     if values.count:
         raise values.refusal(CORRECT_VALUES)
-    return AgencyFile(encoding, delimiter, columns, total, kept, lines)
+    return AgencyFile(encoding, delimiter, columns, total, kept, lines, years)
+
+
+def _year_of(facts: "_Facts", record: list[str]) -> list[int]:
+    try:
+        prepared = facts.prepare_date(record)
+    except (ValueError, IndexError):  # refused by the check, or read once columns are chosen
+        return []
+    return [prepared.year] if prepared else []
 
 
 def agency_file_preview(stream: IO[bytes], *, encoding: str, delimiter: str) -> list[list[str]]:

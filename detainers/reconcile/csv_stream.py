@@ -15,6 +15,18 @@ CHUNK_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 MAX_PROBLEMS_SHOWN = 5
 WORKBOOK = "This is an Excel workbook, not a CSV file: open it in Excel, choose File › Save As › “CSV UTF-8”, and upload that."
+SAVE_AS_CSV = (
+    "ask for the agency's list as a spreadsheet, save it as “CSV UTF-8” (File › Save As), and "
+    "upload that."
+)
+# What people upload instead of the list: the first bytes of each kind, in lower case.
+NOT_CSV = (
+    ((b"%pdf",), "a PDF document"),
+    ((b"\x89png", b"\xff\xd8\xff", b"gif8", b"ii*\x00", b"mm\x00*"), "an image"),
+    ((b"<!doctype", b"<html", b"<?xml", b"<table", b"<"), "a web page or XML file"),
+    ((b"{\\rtf",), "a Word (RTF) document"),
+    ((b"{", b"[{", b'["'), "a JSON file"),
+)
 NOT_TEXT = "This is not a text file the agency's CSV could be: save the list as CSV (UTF-8) and upload that."
 
 Records = Iterator[tuple[int, list[str]]]  # (line in the file, cells)
@@ -47,6 +59,9 @@ def text_decode(content: bytes, *, final: bool = True) -> tuple[str, str]:
     either, or holds a NUL, refuses the file as not text, as it always did."""
     if content.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
         raise ValidationError(WORKBOOK)
+    for signatures, kind in NOT_CSV:
+        if content.lstrip()[:16].lower().startswith(signatures):
+            raise ValidationError(f"This is {kind}, not a CSV file: {SAVE_AS_CSV}")
     attempts = ["utf-8-sig", "cp1252"]
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
         attempts = ["utf-16"]

@@ -11,7 +11,10 @@ from detainers.reconcile.services import TOO_LARGE_ADVICE
 
 class UploadForm(forms.Form):
     year = forms.IntegerField(
-        min_value=2000, help_text="The local year to compare: our requests received in it."
+        min_value=2000,
+        required=False,
+        help_text="The local year to compare (our requests received in it). Leave it empty to "
+        "take the year the file's dates are in.",
     )
     file = forms.FileField(
         # The service refuses an empty file with a message that says what to do.
@@ -25,7 +28,6 @@ class UploadForm(forms.Form):
         this_year = timezone.localdate().year
         self.fields["year"].max_value = this_year
         self.fields["year"].widget.attrs["max"] = this_year
-        self.fields["year"].initial = this_year - 1
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

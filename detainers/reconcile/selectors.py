@@ -210,7 +210,7 @@ def reconciliation_export(
             row.result, row.rule, "" if row.confidence is None else f"{row.confidence:.2f}",
             row.precinct.code if row.precinct else "", row.line, row.line_number or "",
             *(facts.get(fact, "") for fact in EXPORT_FACTS),
-            request.pk if request else "", delivery.receipt_number if delivery else "",
+            request.reference if request else "", delivery.receipt_number if delivery else "",
             timezone.localtime(delivery.received_at).isoformat() if delivery else "",
             request.subject_id if request else "", request.event_number if request else "",
             request.a_number if request else "",

@@ -22,6 +22,7 @@ from detainers.core.years import local_year_bounds
 from detainers.counting.selectors import CountFilter, counted_requests
 from detainers.models import Channel, Reconciliation, ReconciliationRow
 from detainers.reconcile.agency_csv import (
+    AgencyFile,
     AgencyRow,
     a_number_read,
     agency_file_preview,
@@ -84,8 +85,33 @@ def _year_check(year: int) -> None:
         raise ValidationError({"year": f"Choose a year from 2000 to {this_year}."})
 
 
+def _year_of_file(year: int | None, agency_file: AgencyFile) -> int:
+    """The year asked for, or else the file's own (most of its rows' dates); refused when the
+    file's dates are all in other years, or when no year is given and its dates cannot be read."""
+    if year is None:
+        if agency_file.year is None:
+            raise ValidationError(
+                {"year": "Choose the year: this file's date column was not recognised, so its "
+                 "year cannot be read from it."}
+            )  # fmt: skip
+        year = agency_file.year
+    elif agency_file.years and year not in agency_file.years:
+        found = ", ".join(str(other) for other in sorted(agency_file.years))
+        raise ValidationError(
+            {"year": f"None of the file's dates is in {year} (they are in {found}): choose "
+             f"{agency_file.year}, or leave the year empty to take it from the file."}
+        )  # fmt: skip
+    _year_check(year)
+    return year
+
+
 def reconciliation_upload(
-    *, year: int, file_name: str, content: File | bytes, actor, automatic_only: bool = False
+    *,
+    year: int | None,
+    file_name: str,
+    content: File | bytes,
+    actor,
+    automatic_only: bool = False,
 ) -> Reconciliation:
     """Keep the agency's list and start it when its columns are known; otherwise it waits (status
     `mapping`) for a person to choose them, unless `automatic_only`, which refuses it instead
@@ -93,11 +119,14 @@ def reconciliation_upload(
 
     `content` is the uploaded file as Django hands it over (bytes are taken too). It is never held
     whole: it is read a chunk at a time once to check and count its rows, and once more to store
-    it, hashed on the way."""
-    _year_check(year)
+    it, hashed on the way. Without a `year`, the file's own (the year most of its rows are dated
+    in) is taken."""
+    if year is not None:
+        _year_check(year)
     upload = content if isinstance(content, File) else ContentFile(content, name=file_name)
     size_check(upload.size, advice=TOO_LARGE_ADVICE)
     agency_file = agency_file_scan(upload, mapping=None)
+    year = _year_of_file(year, agency_file)
     mapping = columns_guess(agency_file.columns)
     missing = mapping_missing(mapping)
     if missing and automatic_only:

@@ -4,6 +4,7 @@ from detainers.reconcile import api, views
 
 urlpatterns = [
     path("reports/reconcile/", views.reconcile, name="reconcile"),
+    path("reports/reconcile/sample.csv", views.reconcile_sample, name="reconcile-sample"),
     path("reports/reconcile/<int:pk>/", views.reconcile_detail, name="reconcile-detail"),
     path("reports/reconcile/<int:pk>/columns/", views.reconcile_columns, name="reconcile-columns"),
     path("reports/reconcile/<int:pk>/export.csv", views.reconcile_export, name="reconcile-export"),

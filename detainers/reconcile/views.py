@@ -20,6 +20,7 @@ from accounts.access import Role, role_required
 from config.errors import form_error_add, found_or_404, refusal_flash
 from detainers.models import DetainerRequest, Reconciliation, ReconciliationRow
 from detainers.reconcile import decisions, selectors, services
+from detainers.reconcile.agency_csv import sample_rows
 from detainers.reconcile.forms import ColumnsForm, DecideForm, UploadForm
 from detainers.reconcile.selectors import RowFilter
 
@@ -47,6 +48,17 @@ def reconcile(request):
             return redirect(_page_of(reconciliation))
     context = {"form": form, "recent": selectors.reconciliations_recent()}
     return render(request, "detainers/reconcile.html", context, status=400 if form.errors else 200)
+
+
+@role_required(Role.SUPERVISOR)
+@require_GET
+def reconcile_sample(request):
+    """Who: supervisors. A sample of the agency's list as CSV: every column the reader knows."""
+    response = StreamingHttpResponse(
+        _csv_lines(sample_rows()), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="agency-list-sample.csv"'
+    return response
 
 
 def _page_of(reconciliation: Reconciliation) -> str:

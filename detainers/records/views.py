@@ -14,6 +14,7 @@ from config.errors import found_or_404, refusal_flash
 from detainers.models import LegalHold
 from detainers.records import selectors, services
 from detainers.records.forms import HoldReleaseForm, LegalHoldForm
+from detainers.triage.selectors import requests_visible_to
 
 
 @role_required(Role.SUPERVISOR)
@@ -41,7 +42,10 @@ def hold_place(request):
     form = LegalHoldForm(request.POST)
     hold = form.submit(actor=request.user) if form.is_valid() else None
     if hold is None:
-        return render(request, "records/hold_place.html", {"form": form}, status=400)
+        ids = [int(pk) for pk in form["request"].value() or [] if str(pk).isdigit()]
+        names = _references(request.user, ids)
+        context = {"form": form, "requests": [names.get(pk, f"request {pk}") for pk in ids]}
+        return render(request, "records/hold_place.html", context, status=400)
     messages.success(request, f"Legal hold #{hold.pk} placed: {hold.scope_description}.")
     if hold.scope == LegalHold.Scope.REQUEST:
         return redirect("inbox-item", pk=form.cleaned_data["request"][0])
@@ -64,12 +68,29 @@ def hold_release(request, pk: int):
 @require_GET
 def purges(request):
     """Who: supervisors. Purges waiting for approval, what was destroyed, the retention rules."""
+    approvals, destroyed = selectors.purge_approvals_open(), selectors.destructions_recent()
+    batches = [batch for approval in approvals for _, batch in approval.planned_kinds]
+    names = _references(
+        request.user,
+        [pk for batch in batches for pk in batch["request_ids"]]
+        + [pk for log in destroyed for pk in log.request_ids],
+    )
+    for batch in batches:
+        batch["requests"] = [(pk, names.get(pk, f"request {pk}")) for pk in batch["request_ids"]]
+    for log in destroyed:
+        log.requests = [names.get(pk, f"request {pk}") for pk in log.request_ids]
     context = {
-        "approvals": selectors.purge_approvals_open(),
-        "destroyed": selectors.destructions_recent(),
+        "approvals": approvals,
+        "destroyed": destroyed,
         "rules": selectors.retention_rules(),
     }
     return render(request, "records/purges.html", context)
+
+
+def _references(user, request_ids: list[int]) -> dict[int, str]:
+    """{request id: its receipt reference}, for the pages that list requests: one query."""
+    visible = requests_visible_to(user).filter(pk__in=set(request_ids))
+    return {found.pk: found.reference for found in visible}
 
 
 @role_required(Role.SUPERVISOR)

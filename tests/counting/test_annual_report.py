@@ -20,6 +20,7 @@ from detainers.triage.services import request_triage
 from precincts.models import Precinct
 from precincts.services import fax_number_assign
 from tests.conftest import local
+from tests.counting.test_dashboard import email_received
 from tests.factories import fax_received
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +115,8 @@ def test_it_counts_the_scene_in_the_trust_act_structure(scene):
         "civil.precinct.B-3": 4,
         "civil.precinct.C-11": 2,
         "civil.precinct.none": 1,
+        "civil.precinct.none.fax": 1,  # a fax on a number no precinct owns
+        "civil.precinct.none.email": 0,
         "civil.month.01": 1,
         "civil.month.03": 2,
         "civil.month.06": 1,
@@ -186,6 +189,61 @@ def test_held_transferred_and_reimbursed_come_from_what_triage_recorded(scene):
     assert figures["detained.recorded"] == 1
     assert figures["transferred.recorded"] == 1
     assert figures["reimbursements.total"] == 1
+
+
+def test_every_figure_links_to_a_list_of_as_many_requests(scene, page_as, supervisor):
+    request_triage(
+        request_id=scene["march"].pk,
+        actor=supervisor,
+        changes={"held_beyond_release": True, "reimbursement_amount": 100},
+    )
+    client = page_as("supervisor")
+    html = client.get(report_url(2024)).content.decode()
+    lists = reverse("annual-report-requests", args=[2024])
+    for key, value in figures(2024).items():
+        if key == "failed.total":
+            assert f'href="{reverse("missed-faxes")}?year=2024">{value}</a>' in html
+            continue
+        link = f"{lists}?figure={key}"
+        assert f'href="{link}">{value}</a>' in html, key
+        assert client.get(link).context["page"].paginator.count == value, key
+
+
+def test_a_figures_list_names_requests_by_reference_and_no_person(scene, page_as):
+    client = page_as("supervisor")
+    url = reverse("annual-report-requests", args=[2024]) + "?figure=duplicates.total"
+    response = client.get(url)
+    assert [r.pk for r in response.context["page"]] == [scene["duplicate"].pk]
+    html = response.content.decode()
+    assert "Duplicates received: Duplicates of a request already received" in html
+    assert f">{scene['duplicate'].reference}</a>" in html
+    assert SUBJECT_NAME not in html and EVENT_NUMBER not in html
+    lists = reverse("annual-report-requests", args=[2024])
+    for figure in ("", "nothing", "civil.month.13", "civil.colour.red", "failed.total"):
+        assert client.get(f"{lists}?figure={figure}").status_code == 404, figure
+
+
+def test_no_precinct_is_split_into_emails_and_faxes_on_unknown_numbers(b3, supervisor):
+    received(local(2024, 2, 2, 9), UNKNOWN_LINE)
+    email_received(received_at=local(2024, 2, 3, 9))
+    email_received(received_at=local(2024, 2, 4, 9))
+    got = figures(2024)
+    assert got["civil.precinct.none"] == 3
+    assert (got["civil.precinct.none.email"], got["civil.precinct.none.fax"]) == (2, 1)
+
+
+def test_a_year_with_unreviewed_requests_says_so(scene, page_as, supervisor):
+    client = page_as("supervisor")
+    html = client.get(report_url(2024)).content.decode()
+    assert "1 counted request of 2024 has not been reviewed yet" in html
+    request_triage(
+        request_id=scene["no_precinct"].pk,
+        actor=supervisor,
+        changes={"disposition": Disposition.NOT_ACTED_UPON},
+    )
+    html = client.get(report_url(2024)).content.decode()
+    assert "<h1>Trust Act annual report 2024</h1>" in html
+    assert "not been reviewed yet" not in html
 
 
 # --- Downloads -----------------------------------------------------------------------------------
@@ -381,7 +439,8 @@ def test_a_bad_format_or_year_is_refused(scene, page_as):
 
 def test_a_supervisor_closes_a_year_once(scene, page_as, supervisor):
     client = page_as("supervisor")
-    response = client.post(close_url(2024), {"confirm": "yes"}, follow=True)
+    confirm = {"confirm": annual.year_close_checks(year=2024).confirmation}
+    response = client.post(close_url(2024), confirm, follow=True)
     assert response.redirect_chain[-1][0] == report_url(2024)
     closed = ClosedYear.objects.get(year=2024)
     assert closed.closed_by == supervisor
@@ -389,7 +448,7 @@ def test_a_supervisor_closes_a_year_once(scene, page_as, supervisor):
     assert reported["civil.total"] == 7 and reported["forms.total"] == 9
     assert "The 2024 report is closed" in response.content.decode()
 
-    again = client.post(close_url(2024), {"confirm": "yes"}, follow=True)
+    again = client.post(close_url(2024), confirm, follow=True)
     assert "already closed" in again.content.decode()
     assert ClosedYear.objects.count() == 1
     assert ClosedYear.objects.get(year=2024).closed_at == closed.closed_at
@@ -460,6 +519,24 @@ def test_a_figure_that_appears_after_closing_is_compared_with_zero(b3, superviso
     assert (lines["civil.precinct.none"].reported, lines["civil.precinct.none"].current) == (0, 1)
 
 
+def test_a_split_the_closed_report_did_not_have_is_not_compared(b3, supervisor, page_as):
+    received(local(2024, 2, 2, 9), UNKNOWN_LINE)
+    closed = annual.annual_report_close(year=2024, actor=supervisor)
+    # As a report closed before "No precinct" was split into email and fax was stored.
+    closed.figures = [f for f in closed.figures if not f["key"].startswith("civil.precinct.none.")]
+    closed.save()
+    lines = {line.figure.key: line for line in annual.annual_report(year=2024).lines}
+    assert (
+        lines["civil.precinct.none.fax"].reported,
+        lines["civil.precinct.none.fax"].current,
+    ) == (
+        None,
+        1,
+    )
+    assert not annual.annual_report(year=2024).changed_lines
+    assert "No figure has changed" in page_as("supervisor").get(report_url(2024)).content.decode()
+
+
 # --- Query count ---------------------------------------------------------------------------------
 
 
@@ -469,12 +546,13 @@ def test_the_report_page_costs_the_same_few_queries_however_many_requests(
     client = page_as("supervisor")
     received(local(2024, 2, 2, 9))
     client.get(report_url(2024))  # the session and the user, warmed as in any other request
-    # ... and one of them counts the failed receptions (missed faxes), a figure apart.
-    with django_assert_num_queries(8):
+    # ... one of them counts the failed receptions (missed faxes), a figure apart; one finds the
+    # year's reconciliation for the close checks; one is the menu's count of unreviewed requests.
+    with django_assert_num_queries(10):
         client.get(report_url(2024))
     for day in range(1, 21):
         received(local(2024, 3, day, 9), C11_LINE if day % 2 else B3_LINE)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(10):
         assert client.get(report_url(2024)).status_code == 200
 
 
@@ -484,10 +562,10 @@ def test_the_index_costs_the_same_few_queries_however_many_years(
     client = page_as("supervisor")
     received(local(2024, 2, 2, 9))
     client.get(reverse("reports"))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):  # one is the menu's count of unreviewed requests
         client.get(reverse("reports"))
     for year in (2020, 2021, 2022):
         received(local(year, 2, 2, 9))
         annual.annual_report_close(year=year, actor=supervisor)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert len(client.get(reverse("reports")).context["years"]) == 4

@@ -51,10 +51,9 @@ def test_it_shows_the_upload_form(page_as):
     response = page_as("supervisor").get(URL)
     assert response.status_code == 200
     assert b'type="file"' in response.content
-    assert (
-        response.context["form"]["year"].initial
-        == response.context["form"].fields["year"].max_value - 1
-    )
+    # No year chosen for the person: left empty, the file's own year is taken.
+    assert response.context["form"]["year"].initial is None
+    assert "Leave it empty to take the year the file" in response.content.decode()
 
 
 def test_unknown_column_names_are_chosen_on_a_preview(page_as, scene):
