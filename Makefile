@@ -17,13 +17,15 @@ $(STAMP): pyproject.toml
 optional-parts:
 	@scripts/tesseract/check.sh
 
-# Development server on SQLite with tasks in-process and demo data.
+# Development server on SQLite with tasks in-process and demo data, on port 8000 or
+# another one: make run PORT=8001.
+PORT ?= 8000
 run: optional-parts $(STAMP)
-	DJANGO_DEBUG=True $(PY) manage.py migrate --noinput
-	DJANGO_DEBUG=True $(PY) manage.py seed_demo
 	@echo "Second factor for supervisor and admin: MFA_REQUIRED=$${MFA_REQUIRED:-False} (off by default in development)."
 	@echo "  To try it: MFA_REQUIRED=True make run; they enrol an authenticator app at first sign-in (QR code or key shown)."
-	DJANGO_DEBUG=True $(PY) manage.py runserver 127.0.0.1:8000
+	DJANGO_DEBUG=True $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=True $(PY) manage.py seed_demo --port $(PORT)
+	DJANGO_DEBUG=True $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # The whole suite. Uses DATABASE_URL / CELERY_BROKER_URL when set (CI sets both), SQLite otherwise.
 test: optional-parts $(STAMP)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.template.response import TemplateResponse
@@ -66,6 +67,11 @@ class UserAdmin(BaseUserAdmin):
         "is_staff",
     )
     list_filter = ("groups", "precinct", "is_active", "is_staff", "break_glass")
+    # Set by sign-ins, not typed (Django's date and time boxes had no labels of their own).
+    readonly_fields = ("last_login", "date_joined")
+    # Plain lists: Django's two-box filter widget puts an aria-label on a bare <span> (axe:
+    # aria-prohibited-attr, tests/e2e/test_accessibility.py).
+    filter_horizontal = ()
     list_select_related = ("precinct",)
     actions = ["reset_second_factor"]
 
@@ -127,6 +133,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
         # (messages can wait in a cookie or the session).
         obj.key_shown_once = api_token_issue(token=obj)
 
+    def changelist_view(self, request, extra_context=None):
+        # How a fax gateway is set up with a token (admin/accounts/apitoken/_gateway_setup.html).
+        return super().changelist_view(
+            request, {"site_url": settings.SITE_URL, **(extra_context or {})}
+        )
+
     def response_add(self, request, obj, post_url_continue=None):
         context = {
             **self.admin_site.each_context(request),
@@ -134,6 +146,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             "title": "New API token",
             "token": obj,
             "key": obj.key_shown_once,
+            "site_url": settings.SITE_URL,
         }
         response = TemplateResponse(request, "admin/accounts/apitoken/created.html", context)
         add_never_cache_headers(response)

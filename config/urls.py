@@ -13,7 +13,7 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.template.loader import get_template
 from django.urls import include, path
 from django.views import defaults
@@ -48,7 +48,7 @@ def _is_api(request) -> bool:
 
 def bad_request(request, exception):
     """A request Django refused before any view read it (too large a body, too many fields or
-    files, a host not allowed): JSON under /api/, Django's page elsewhere."""
+    files, a host not allowed): JSON under /api/, 400.html elsewhere."""
     if _is_api(request):
         detail = BAD_REQUEST_DETAILS.get(type(exception), "Bad request: it could not be read.")
         return JsonResponse({"detail": detail}, status=400)
@@ -56,7 +56,7 @@ def bad_request(request, exception):
 
 
 def permission_denied(request, exception):
-    """Django's own refusals (DRF answers its views' refusals itself)."""
+    """Django's own refusals (DRF answers its views' refusals itself): 403.html off the API."""
     if _is_api(request):
         return JsonResponse({"detail": "You do not have permission to do this."}, status=403)
     return defaults.permission_denied(request, exception)
@@ -64,27 +64,29 @@ def permission_denied(request, exception):
 
 def not_found(request, exception):
     """A URL no route matches: JSON under /api/ (an API client reads the answer as JSON, and the
-    schema promises it), Django's page elsewhere. Only used with DEBUG off."""
+    schema promises it), 404.html elsewhere. Only used with DEBUG off."""
     if _is_api(request):
         return JsonResponse({"detail": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
-    """An unhandled exception: JSON with an error id under /api/, Django's page elsewhere.
+    """An unhandled exception: JSON with an error id under /api/, the page 500.html elsewhere.
 
     The id is added to the exception as a note, so Django's own log record of it ("Internal Server
     Error: <path>", with the traceback) ends with the id: an operator finds the traceback by the id
-    a client quotes. Nothing of the request (its body, its query string) is logged here."""
-    if not _is_api(request):
-        return defaults.server_error(request)
+    a client or a person quotes. Nothing of the request (its body, its query string) is logged here.
+    The page is rendered without the request or the database, either of which may be what failed."""
     error_id = secrets.token_hex(6)
     exception = sys.exception()
     if exception is not None:
         exception.add_note(f"Server error id {error_id}")
     else:  # called without an exception being handled: the id is logged on its own
         logger.error("Server error id %s on %s %s", error_id, request.method, request.path)
-    return JsonResponse({"detail": f"Server error (id {error_id})."}, status=500)
+    if _is_api(request):
+        return JsonResponse({"detail": f"Server error (id {error_id})."}, status=500)
+    page = get_template("500.html").render({"error_id": error_id})
+    return HttpResponseServerError(page)
 
 
 handler400 = bad_request
@@ -92,10 +94,7 @@ handler403 = permission_denied
 handler404 = not_found
 handler500 = server_error
 
-admin.site.site_header = "Detainer Desk administration"
-admin.site.login_form = AdminLoginForm
-admin.site.site_title = "Detainer Desk"
-admin.site.index_title = "Precincts, fax numbers, users and API tokens"
+admin.site.login_form = AdminLoginForm  # its titles and index order: config/admin_site.py
 
 urlpatterns = [
     path("", include("accounts.urls")),

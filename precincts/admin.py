@@ -54,6 +54,9 @@ class LocalMomentField(forms.SplitDateTimeField):
         )
         super().__init__(require_all_fields=False, **kwargs)
         self.fields[1].required = False
+        # Django's two boxes have no <label> of their own: named for screen readers.
+        for box, part in zip(self.widget.widgets, ("date", "time"), strict=True):
+            box.attrs["aria-label"] = f"{self.label or 'Moment'}, {part}"
 
     def compress(self, data_list):
         if data_list and data_list[0] and data_list[1] in self.empty_values:
@@ -127,6 +130,44 @@ class FaxNumberRetireForm(forms.Form):
     active_until = LocalMomentField(label="Retire at")
 
 
+class FaxNumberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, fax_number: FaxNumber) -> str:
+        return (
+            f"{fax_number.display_number} ({fax_number.get_kind_display()}, "
+            f"since {_local(fax_number.active_from)})"
+        )
+
+
+class FaxNumberReplaceForm(forms.Form):
+    """One of a precinct's numbers ends and a new one begins at the same moment.
+
+    Field names match what services.fax_number_replace names in its refusals.
+    """
+
+    fax_number = FaxNumberChoiceField(queryset=FaxNumber.objects.none(), label="Old number")
+    number = forms.CharField(
+        max_length=40,
+        label="New number",
+        help_text="Any common form, e.g. (617) 555-0199; stored as +16175550199.",
+    )
+    kind = forms.ChoiceField(
+        choices=[("", "Same as the old number"), *FaxNumber.Kind.choices], required=False
+    )
+    at = LocalMomentField(label="Moment of change")
+    note = forms.CharField(
+        max_length=300,
+        required=False,
+        help_text="Left empty, it names the number this one replaces.",
+    )
+
+    def __init__(self, *args, precinct: Precinct, **kwargs):
+        super().__init__(*args, **kwargs)
+        unretired = precinct.fax_numbers.filter(active_until__isnull=True)
+        self.fields["fax_number"].queryset = unretired.order_by("active_from", "number")
+        if not self.initial.get("fax_number") and len(unretired) == 1:
+            self.initial["fax_number"] = unretired[0].pk
+
+
 class FaxNumberHistoryInline(admin.TabularInline):
     """Every period the precinct's numbers had, past, present and planned. Read-only.
 
@@ -135,8 +176,10 @@ class FaxNumberHistoryInline(admin.TabularInline):
 
     model = FaxNumber
     verbose_name = "fax number period"
-    verbose_name_plural = "Fax numbers, whole history (retire a number from its own page)"
-    fields = ("kind", "active_from", "active_until", "status", "note")
+    verbose_name_plural = (
+        "Fax numbers, whole history (to change one, use Replace a fax number above)"
+    )
+    fields = ("kind", "active_from", "active_until", "retired_by", "status", "note")
     readonly_fields = fields
     ordering = ("active_from", "number")
     extra = 0
@@ -154,7 +197,7 @@ class FaxNumberHistoryInline(admin.TabularInline):
         return False
 
 
-class FaxNumberAssignInline(admin.TabularInline):
+class FaxNumberAssignInline(admin.StackedInline):  # stacked: each field has its label
     """Blank rows for giving the precinct a number; saved through the service."""
 
     model = FaxNumber
@@ -220,6 +263,58 @@ class PrecinctAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    # --- Replacing a number in one step ---------------------------------------------------------
+    def get_urls(self):
+        replace = self.admin_site.admin_view(self.replace_number_view)
+        name = f"{self.opts.app_label}_{self.opts.model_name}_replace_number"
+        return [
+            path("<path:object_id>/replace-number/", replace, name=name),
+            *super().get_urls(),
+        ]
+
+    def replace_number_view(self, request, object_id):
+        """Who: admins. The old number's period ends and the new one's begins at one moment."""
+        precinct = self.get_object(request, unquote(object_id))
+        if precinct is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_change_permission(request, precinct):
+            raise PermissionDenied
+        initial = {
+            "at": timezone.localtime().replace(second=0, microsecond=0),
+            "fax_number": request.GET.get("fax_number"),
+        }
+        data = request.POST if request.method == "POST" else None
+        form = FaxNumberReplaceForm(data, initial=initial, precinct=precinct)
+        if form.is_valid():
+            try:
+                new = services.fax_number_replace(actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                self._log_replacement(request, precinct, form.cleaned_data["fax_number"], new)
+                done = reverse("admin:precincts_precinct_change", args=[precinct.pk])
+                return HttpResponseRedirect(done)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Replace a fax number of {precinct}",
+            "opts": self.opts,
+            "original": precinct,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/precincts/precinct/replace_number.html", context)
+
+    def _log_replacement(self, request, precinct, old: FaxNumber, new: FaxNumber) -> None:
+        """The change in the admin's history of the precinct and of both numbers, and a message."""
+        done = (
+            f"{old.display_number} replaced by {new.display_number} at {_local(new.active_from)}."
+        )
+        self.log_change(request, precinct, done)
+        self.log_change(request, old, f"Retired at {_local(new.active_from)}: {done}")
+        self.log_addition(request, new, [{"added": {}}])
+        messages.success(request, done)
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -421,5 +516,6 @@ class FaxNumberAdmin(admin.ModelAdmin):
                 f"retired at {_local(active_until)}."
             )
             self.log_change(request, fax_number, done)
+            self.log_change(request, fax_number.precinct, done)  # the precinct's history too
             messages.success(request, done)
         return refused

@@ -128,3 +128,45 @@ def fax_number_assign_rehearse(*, assignments: list[dict]) -> list[ValidationErr
     except _Rehearsal:
         pass
     return errors
+
+
+@transaction.atomic
+def fax_number_replace(
+    *,
+    fax_number: FaxNumber,
+    number: str,
+    at: datetime,
+    kind: str | None = None,
+    note: str = "",
+    actor=None,
+) -> FaxNumber:
+    """Replace `fax_number` by `number` in its precinct at the moment `at`, in one step.
+
+    The old period ends at `at` and the new one begins at `at`: a fax at any moment belongs to one
+    of the two lines, never to "no precinct" in between. Faxes received before stay with the old
+    period. Refused as a whole (nothing written) if either half is refused. The new line keeps the
+    old one's kind unless `kind` says otherwise.
+    """
+    try:
+        new_number = fax_number_normalise(number)
+    except ValidationError as error:
+        raise ValidationError({"number": error.messages}) from None
+    if new_number == fax_number.number:
+        same = f"{fax_number.display_number} is the number being replaced; enter the new one."
+        raise ValidationError({"number": same})
+    try:
+        retired = fax_number_retire(fax_number=fax_number, active_until=at, actor=actor)
+    except ValidationError as error:
+        field = "fax_number" if error.code == "already_retired" else "at"
+        raise ValidationError({field: error.messages}) from None
+    try:
+        return fax_number_assign(
+            precinct=retired.precinct,
+            number=new_number,
+            active_from=at,
+            kind=kind or retired.kind,
+            note=note or f"Replaced {retired.display_number}.",
+            actor=actor,
+        )
+    except ValidationError as error:
+        raise ValidationError({"number": error.messages}) from None

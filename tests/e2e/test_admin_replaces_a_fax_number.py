@@ -1,5 +1,10 @@
-"""An admin retires a precinct's fax number and gives it a new one in the Django admin; a fax the
-gateway reports on the old number afterwards belongs to no precinct and is flagged in the inbox."""
+"""An admin replaces a precinct's fax number in one step from the precinct's page: the old line ends
+and the new one begins at the same moment. A fax the gateway reported on the old number before
+stays B-3's; one on the old number afterwards belongs to no precinct and is flagged in the inbox;
+one on the new number is B-3's."""
+
+import re
+from datetime import timedelta
 
 from django.utils import timezone
 
@@ -18,28 +23,20 @@ pytestmark = JOURNEY
 OLD, NEW = "+16175550133", "+16175550199"
 
 
-def admin_retires(page, display_number: str) -> None:
+def admin_replaces(page, precinct_code: str, new_number: str) -> None:
+    """From the admin's first page to the precinct's page, and the number replaced in one form."""
     page.goto("/admin/")
-    page.get_by_role("link", name="Fax numbers", exact=True).click()
-    page.get_by_role("link", name=display_number).click()
-    page.get_by_role("link", name="Retire…").click()
-    page.get_by_role("button", name="Retire").click()  # at the moment the page offers: now
-    expect(page.locator(".messagelist")).to_contain_text(f"{display_number} (B-3) retired at")
-
-
-def admin_gives_a_number(page, precinct_code: str, number: str) -> None:
-    page.goto("/admin/")
-    page.get_by_role("link", name="Precincts", exact=True).click()
+    page.locator("#start-here").get_by_role("link", name="Precincts").click()
     page.get_by_role("link", name=precinct_code, exact=True).click()
-    new_rows = page.locator(".inline-group").filter(has_text="Give this precinct a fax number")
-    new_rows.locator("input[name$='-0-number']").fill(number)
-    new_rows.locator("select[name$='-0-kind']").select_option(label="Dedicated detainer line")
-    new_rows.locator("input[name$='-0-active_from_0']").fill(f"{timezone.localdate():%Y-%m-%d}")
-    page.locator("input[name='_save']").click()
-    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    page.get_by_role("link", name="Replace a fax number…").click()
+    expect(page.get_by_label("Old number")).to_contain_text("(617) 555-0133")  # the only one
+    page.get_by_label("New number").fill(new_number)
+    page.get_by_label("Kind").select_option(label="Dedicated detainer line")
+    # The moment of change is left as the page offers it: now.
+    page.get_by_role("button", name="Replace the number").click()
 
 
-def gateway_reports_a_fax(playwright, live_server, token: str, to_number: str, gateway_id: str):
+def gateway_reports_a_fax(playwright, live_server, token, to_number, gateway_id, received_at):
     """POST /api/v1/faxes/ as the fax gateway would: its token, multipart, no browser session."""
     api = playwright.request.new_context(
         base_url=live_server.url, extra_http_headers={"Authorization": f"Token {token}"}
@@ -50,7 +47,7 @@ def gateway_reports_a_fax(playwright, live_server, token: str, to_number: str, g
             "document": {"name": "fax.pdf", "mimeType": "application/pdf", "buffer": pdf_bytes()},
             "to_number": to_number,
             "from_number": "+12025550100",
-            "received_at": timezone.now().isoformat(),
+            "received_at": received_at.isoformat(),
             "gateway_id": gateway_id,
         },
     )
@@ -59,24 +56,40 @@ def gateway_reports_a_fax(playwright, live_server, token: str, to_number: str, g
     return Delivery.objects.get(external_id=gateway_id)
 
 
-def test_a_fax_to_the_retired_number_is_flagged_in_the_inbox(
+def test_an_admin_replaces_a_number_in_one_step(
     new_page, playwright, live_server, b3, log_in_with_a_session_cookie, final_screenshot
 ):
     admin_page, supervisor_page = new_page(), new_page()
     log_in_through_the_form(admin_page, make_user("admin", Role.ADMIN), login_path="/admin/login/")
     log_in_with_a_session_cookie(supervisor_page, make_user("supervisor", Role.SUPERVISOR))
     _, token = api_token_create(user=make_user("fax-gateway", Role.GATEWAY))
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    earlier = gateway_reports_a_fax(playwright, live_server, token, OLD, "gw-earlier", an_hour_ago)
 
-    admin_retires(admin_page, "(617) 555-0133")
-    admin_gives_a_number(admin_page, "B-3", "(617) 555-0199")
+    admin_replaces(admin_page, "B-3", "(617) 555-0199")
 
-    old = FaxNumber.objects.get(number=OLD)
-    assert old.active_until is not None and old.active_until <= timezone.now()
-    assert FaxNumber.objects.get(number=NEW).is_active_at(timezone.now())
-    stray = gateway_reports_a_fax(playwright, live_server, token, "+1 617 555 0133", "gw-old")
-    found = gateway_reports_a_fax(playwright, live_server, token, "(617) 555-0199", "gw-new")
+    expect(admin_page.locator(".messagelist")).to_contain_text(
+        "(617) 555-0133 replaced by (617) 555-0199 at"
+    )
+    history = admin_page.locator(".inline-group").filter(has_text="whole history")
+    old_row = history.get_by_role("row", name=re.compile(r"^\(617\) 555-0133"))
+    new_row = history.get_by_role("row", name=re.compile(r"^\(617\) 555-0199"))
+    expect(old_row).to_contain_text("retired")
+    expect(new_row).to_contain_text("active")
+    expect(new_row).to_contain_text("Replaced (617) 555-0133.")
+    old, new = FaxNumber.objects.get(number=OLD), FaxNumber.objects.get(number=NEW)
+    assert old.active_until == new.active_from <= timezone.now()  # no moment between them
+    assert (new.precinct, new.kind) == (b3, FaxNumber.Kind.DETAINER)
+    final_screenshot(admin_page)
+
+    now = timezone.now()
+    stray = gateway_reports_a_fax(playwright, live_server, token, "+1 617 555 0133", "gw-old", now)
+    found = gateway_reports_a_fax(playwright, live_server, token, "(617) 555-0199", "gw-new", now)
     assert (stray.precinct, stray.number_match) == (None, NumberMatch.RETIRED)
-    assert (found.precinct, found.number_match) == (b3, NumberMatch.OWNED)
+    assert (found.precinct, found.number_match, found.fax_number) == (b3, NumberMatch.OWNED, new)
+    earlier.refresh_from_db()
+    assert (earlier.precinct, earlier.fax_number) == (b3, old)  # counted where it arrived
+    assert list(old.deliveries.values_list("external_id", flat=True)) == ["gw-earlier"]
 
     supervisor_page.goto("/inbox/")
     stray_row = supervisor_page.locator("tbody tr").filter(has_text=stray.receipt_number)
@@ -85,4 +98,3 @@ def test_a_fax_to_the_retired_number_is_flagged_in_the_inbox(
     found_row = supervisor_page.locator("tbody tr").filter(has_text=found.receipt_number)
     expect(found_row).to_contain_text("B-3")
     expect(found_row).not_to_contain_text("Retired number")
-    final_screenshot(supervisor_page)

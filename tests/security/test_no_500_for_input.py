@@ -367,12 +367,14 @@ def test_an_unhandled_error_under_the_api_is_json_with_an_id_logged_with_its_tra
     assert "zelda" not in broken.content.decode().lower()
 
 
-def test_an_unhandled_error_on_a_page_is_djangos_page(b3, page):
+def test_an_unhandled_error_on_a_page_is_the_apps_page_with_an_id(b3, page):
     with mock.patch.object(search, "requests_search", side_effect=RuntimeError("search broke")):
         broken = page.post(SEARCH_PAGE, {"q": "nashua"})
 
     assert broken.status_code == 500 and broken["Content-Type"].startswith("text/html")
-    assert "Server Error (500)" in broken.content.decode()
+    assert "Something went wrong" in broken.content.decode()  # templates/500.html
+    assert re.search(r'class="error-id">[0-9a-f]{12}<', broken.content.decode())
+    assert "nashua" not in broken.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -413,7 +415,7 @@ def test_a_body_django_will_not_read_is_its_own_page_elsewhere(page_as, clerk):
     refused = client.post("/intake/", fields)  # multipart, as a browser sends the form
 
     assert refused.status_code == 400 and refused["Content-Type"].startswith("text/html")
-    assert "Bad Request (400)" in refused.content.decode()
+    assert "The request could not be read" in refused.content.decode()  # templates/400.html
 
 
 def test_djangos_own_refusal_is_json_under_the_api_and_a_page_elsewhere():

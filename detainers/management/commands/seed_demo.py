@@ -1,6 +1,8 @@
 """python manage.py seed_demo [--no-samples]: districts, fax numbers and demo users. Idempotent."""
 
+import logging
 import random
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 
@@ -21,7 +23,7 @@ from detainers.intake.services import IncomingFile, delivery_receive
 from detainers.models import Channel, Source
 from detainers.triage import services as triage
 from precincts.models import FaxNumber, KnownSender, KnownSenderMark, Precinct
-from precincts.services import fax_number_assign, fax_number_retire
+from precincts.services import fax_number_assign, fax_number_replace
 
 # The twelve Boston police districts. Numbers are in the fictional range +1 617 555 0100-0199.
 DISTRICTS = [
@@ -50,6 +52,17 @@ DEMO_USERS = [
 ]
 
 
+@contextmanager
+def _info_logs_quiet():
+    """No log record below WARNING while the block runs, from any logger."""
+    before = logging.root.manager.disable
+    logging.disable(logging.INFO)
+    try:
+        yield
+    finally:
+        logging.disable(before)
+
+
 def _local_midnight(day) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
 
@@ -61,9 +74,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-samples", action="store_true", help="Leave out the sample requests."
         )
+        parser.add_argument(
+            "--port", type=int, default=8000, help="The port the logins are printed for (8000)."
+        )
+
+    def handle(self, *args, no_samples=False, port=8000, **options):
+        # The services log every routing, reading and task at INFO: hundreds of lines that would
+        # push the logins off the screen. Warnings and errors still show.
+        with _info_logs_quiet():
+            self._seed(no_samples=no_samples)  # its tasks run in-process once it commits
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready. Log in at http://127.0.0.1:{port}/ as:")
+        )
+        for username, role, precinct_code in DEMO_USERS:
+            where = f" (precinct {precinct_code})" if precinct_code else ""
+            self.stdout.write(f"  {username:<12} password {DEMO_PASSWORD:<14} {role.value}{where}")
 
     @transaction.atomic
-    def handle(self, *args, no_samples=False, **options):
+    def _seed(self, *, no_samples: bool) -> None:
         today = timezone.localdate()
         opened = _local_midnight(today.replace(year=today.year - 3, month=1, day=1))
         changed_at = _local_midnight(today - timedelta(days=180))
@@ -73,35 +101,26 @@ class Command(BaseCommand):
                 defaults={"name": name, "neighbourhood": neighbourhood, "address": address},
             )
             self._give(precinct, f"+1617555{line}", opened, FaxNumber.Kind.STATION)
-        self._change_c11(opened, changed_at)
+        self._change_c11(changed_at)
         for username, role, precinct_code in DEMO_USERS:
             self._user(username, role, precinct_code)
         self._known_sender()
         if not no_samples:
             self._samples()
             self._missed_samples()
-        self.stdout.write(
-            self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/ as:")
-        )
-        for username, role, precinct_code in DEMO_USERS:
-            where = f" (precinct {precinct_code})" if precinct_code else ""
-            self.stdout.write(f"  {username:<12} password {DEMO_PASSWORD:<14} {role.value}{where}")
 
     def _give(self, precinct, number, active_from, kind):
         if not FaxNumber.objects.filter(number=number).exists():
             fax_number_assign(precinct=precinct, number=number, active_from=active_from, kind=kind)
 
-    def _change_c11(self, opened, changed_at):
-        code, new_line = CHANGED
-        precinct = Precinct.objects.get(code=code)
+    def _change_c11(self, changed_at):
+        _, new_line = CHANGED
         old = FaxNumber.objects.get(number="+16175550151")
-        if old.active_until is None:
-            fax_number_retire(fax_number=old, active_until=changed_at)
-        if not FaxNumber.objects.filter(number=f"+1617555{new_line}").exists():
-            fax_number_assign(
-                precinct=precinct,
+        if old.active_until is None:  # not replaced by an earlier run
+            fax_number_replace(
+                fax_number=old,
                 number=f"+1617555{new_line}",
-                active_from=changed_at,
+                at=changed_at,
                 kind=FaxNumber.Kind.DETAINER,
                 note="Replaced +1 617 555 0151 as the district's detainer line.",
             )
