@@ -63,7 +63,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.AdminConfig",  # django.contrib.admin, its index in the order admins work
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -131,6 +131,7 @@ TEMPLATES = [
                 "accounts.context_processors.roles",
                 "accounts.oidc.context_processors.sign_in_options",
                 "accounts.context_processors.session_limits",
+                "detainers.inbox.context_processors.inbox_unreviewed",
             ],
         },
     },
@@ -220,6 +221,12 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
+# One date format across the app: 2026-12-07 and 2026-12-07 14:05. Django 5 always prefers the
+# locale's formats to these settings, so config/formats/en/formats.py says the same for English.
+DATE_FORMAT = SHORT_DATE_FORMAT = "Y-m-d"
+DATETIME_FORMAT = SHORT_DATETIME_FORMAT = "Y-m-d H:i"
+TIME_FORMAT = "H:i"
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # --- The yearly filing to the City Clerk (detainers/counting/filing_profiles.py) -------------------
 # Which ordinance's wording and figures the letter follows. An unknown name stops the start-up
@@ -414,6 +421,10 @@ if FAX_DROP_FOLDER:
 # --- Mail -----------------------------------------------------------------------------------------
 # The address people reach the app at, for links in notification emails.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# The inbox's review target: an unreviewed request older than this says "Over 24 h target".
+INBOX_SLA_HOURS = env_int("INBOX_SLA_HOURS", 24)
+if INBOX_SLA_HOURS < 1:
+    raise ImproperlyConfigured("INBOX_SLA_HOURS must be 1 or more (hours).")
 CENTRAL_INBOX_EMAIL = env_str("CENTRAL_INBOX_EMAIL", "detainers@localhost")
 CENTRAL_MAILBOX_URL = env_str("CENTRAL_MAILBOX_URL")
 # Set, the mailbox signs in with XOAUTH2 as CENTRAL_MAILBOX_URL's user (no password there), with a

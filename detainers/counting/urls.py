@@ -6,11 +6,17 @@ from detainers.counting.views import dashboard, filing, open_data, reports
 urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/requests/", dashboard.dashboard_requests, name="dashboard-requests"),
+    path("dashboard/requests.csv", dashboard.dashboard_requests_csv, name="dashboard-requests-csv"),
     path("dashboard/lines/", dashboard.dashboard_lines, name="dashboard-lines"),
     path("reports/", reports.reports, name="reports"),
     path("reports/annual/<int:year>/", reports.annual_report, name="annual-report"),
     path(
         "reports/annual/<int:year>/close/", reports.annual_report_close, name="annual-report-close"
+    ),
+    path(
+        "reports/annual/<int:year>/requests/",
+        reports.annual_report_requests,
+        name="annual-report-requests",
     ),
     path("reports/annual/<int:year>/filing.pdf", filing.annual_filing, name="annual-filing"),
     # Supervisors always; anyone when OPEN_DATA_PUBLIC is True (views/open_data.py).

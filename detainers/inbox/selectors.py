@@ -1,25 +1,20 @@
 """Reads about deliveries and requests, always scoped to what the user may see."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from detainers.core.years import local_year_bounds
 from detainers.extraction.services import extraction_suggestions
-from detainers.models import (
-    DetainerRequest,
-    Disposition,
-    Event,
-    FormType,
-    MissedFax,
-    ProbableCause,
-)
+from detainers.inbox.history import Names, event_sentence, field_label
+from detainers.models import ClosedYear, Delivery, DetainerRequest, Event, MissedFax
+from detainers.triage.selectors import requests_visible_to
 from precincts.models import Precinct
 
-UNREVIEWED_TOO_LONG = timedelta(hours=24)
 LIST_COUNT_CAP = 1_000  # a list counts this far, then says "more than" (RequestsInParts)
 NO_PRECINCT = "none"  # the precinct filter's value for deliveries in no precinct
 TRIAGE_FORM_FIELDS = (
@@ -54,14 +49,29 @@ def status_filter(status: str) -> Q:
     }[status]
 
 
-def inbox_requests(*, precinct_id=None, channel: str = "", status: str = "") -> "RequestsInParts":
-    """The central inbox: routed requests, unreviewed first, oldest first.
+# The inbox's sorts: only what an index serves at millions of rows (Delivery's (received_at, id),
+# the requests' (delivery, sequence)). Each orders the unreviewed part, then the reviewed one.
+INBOX_SORTS = {
+    "-received": ("-delivery__received_at", "-pk"),
+    "received": ("delivery__received_at", "pk"),
+    "-receipt": ("-delivery_id", "-sequence"),
+    "receipt": ("delivery_id", "sequence"),
+}
+INBOX_SORT_DEFAULT = "-received"  # newest first: what supervisors asked for
 
-    Two parts one after the other, each in arrival order (the index on Delivery (received_at, id)
-    serves it; the partial index of unreviewed requests finds the few there are), rather than one
-    sort of every request by status and arrival: at millions of requests that sort is seconds."""
+
+def inbox_requests(
+    *, precinct_id=None, channel: str = "", status: str = "", sort: str = INBOX_SORT_DEFAULT
+) -> "RequestsInParts":
+    """The central inbox: routed requests, unreviewed first, each part in the order of `sort`
+    (INBOX_SORTS; newest first by default).
+
+    Two parts one after the other, each walked in index order (the index on Delivery
+    (received_at, id) or the requests' (delivery, sequence) serves it; the partial index of
+    unreviewed requests finds the few there are), rather than one sort of every request by status
+    and arrival: at millions of requests that sort is seconds."""
     requests = DetainerRequest.objects.filter(delivery__routed_at__isnull=False).select_related(
-        "delivery", "delivery__precinct", "delivery__known_sender"
+        "delivery", "delivery__precinct", "delivery__known_sender", "duplicate_of__delivery"
     )
     if precinct_id == NO_PRECINCT:
         requests = requests.filter(delivery__precinct__isnull=True)
@@ -76,8 +86,15 @@ def inbox_requests(*, precinct_id=None, channel: str = "", status: str = "") -> 
         parts = parts[1:]
     elif status:  # new or unreviewed: no disposition yet
         parts = parts[:1]
-    ordered = [part.order_by("delivery__received_at", "pk") for part in parts]
-    return RequestsInParts(ordered, cap=LIST_COUNT_CAP)
+    order = INBOX_SORTS.get(sort, INBOX_SORTS[INBOX_SORT_DEFAULT])
+    return RequestsInParts([part.order_by(*order) for part in parts], cap=LIST_COUNT_CAP)
+
+
+def inbox_unreviewed_count() -> int:
+    """How many routed requests nobody has reviewed yet, counted up to LIST_COUNT_CAP + 1 (the
+    navigation says "1000+" past it): one query on the partial index of unreviewed requests."""
+    unreviewed = DetainerRequest.objects.filter(disposition="", delivery__routed_at__isnull=False)
+    return unreviewed.order_by()[: LIST_COUNT_CAP + 1].count()
 
 
 class RequestsInParts:
@@ -121,10 +138,11 @@ class RequestsInParts:
         return rows
 
 
-def is_overdue(request: DetainerRequest) -> bool:
+def is_overdue(request: DetainerRequest, now: datetime | None = None) -> bool:
+    """Unreviewed past the inbox's target (settings.INBOX_SLA_HOURS)."""
+    target = timedelta(hours=settings.INBOX_SLA_HOURS)
     return (
-        not request.disposition
-        and request.delivery.received_at < timezone.now() - UNREVIEWED_TOO_LONG
+        not request.disposition and request.delivery.received_at < (now or timezone.now()) - target
     )
 
 
@@ -151,52 +169,90 @@ def requests_matching(
     return requests
 
 
-def item_history(detainer_request: DetainerRequest) -> tuple[list, list[Event]]:
-    """A request's page: its changes (each event with (field, old, new) rows in words a reviewer
-    reads) and the last twenty looks at its documents."""
+def item_history(detainer_request: DetainerRequest) -> tuple[list["HistoryEntry"], list[Event]]:
+    """A request's page: what happened to it, in words (history.py), and the last twenty looks at
+    its documents."""
     events = Event.objects.filter(
         Q(delivery=detainer_request.delivery) | Q(request=detainer_request)
-    )
-    history = events_readable(events.exclude(action="document_viewed"))
-    views = list(events.filter(action="document_viewed").select_related("actor").reverse()[:20])
+    ).select_related("actor", "request__delivery")
+    changed = list(events.exclude(action="document_viewed"))
+    names = Names.of(changed, detainer_request.delivery)
+    history = [
+        HistoryEntry(
+            event,
+            event_sentence(event.action),
+            [
+                (field_label(field), *_old_new(field, values, names))
+                for field, values in event.changes.items()
+                if field not in UNSHOWN_FIELDS
+            ],
+        )
+        for event in changed
+    ]
+    views = list(events.filter(action="document_viewed").reverse()[:20])
     return history, views
 
 
-LABELS = {
-    "disposition": dict(Disposition.choices),
-    "form_type": dict(FormType.choices),
-    "probable_cause": dict(ProbableCause.choices),
-}
+@dataclass(frozen=True)
+class HistoryEntry:
+    event: Event
+    sentence: str  # what happened
+    changes: list[tuple]  # (field label, old, new) in words; None for nothing
 
 
-def events_readable(events) -> list[tuple[Event, list[tuple]]]:
-    """Each event with its changes as (field, old, new) rows, in words a reviewer reads."""
-    return [
-        (event, [(field, *_old_new(field, values)) for field, values in event.changes.items()])
-        for event in events.select_related("actor")
-    ]
+# Ids the event's sentence already says (a legal hold, a reconciliation): not shown as numbers.
+UNSHOWN_FIELDS = {"legal_hold", "reconciliation"}
 
 
-def _old_new(field: str, values) -> tuple:
+def _old_new(field: str, values, names: Names) -> tuple:
     # Events store [old, new]; anything else (an old or hand-written event) shows as the new value.
     if isinstance(values, list) and len(values) == 2:
-        return _readable(field, values[0]), _readable(field, values[1])
-    return None, _readable(field, values)
+        return _readable(field, values[0], names), _readable(field, values[1], names)
+    return None, _readable(field, values, names)
 
 
-def _readable(field: str, value):
-    """None for nothing (a dash), labels for choices, local times to the minute, lists joined."""
+def _readable(field: str, value, names: Names):
+    """None for nothing (a dash), names for ids, labels for choices, local times to the minute."""
     if value in (None, "", []):
         return None
+    value = names.value(field, value)
     if isinstance(value, list):
         return ", ".join(str(part) for part in value)
-    if field in LABELS:
-        return LABELS[field].get(value, value)
     if field.endswith("_at") and isinstance(value, str):
         moment = parse_datetime(value)
         if moment is not None:
             return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}"
     return value
+
+
+def request_next_unreviewed(*, user, after: DetainerRequest) -> DetainerRequest | None:
+    """ "Save and next": the oldest unreviewed request in the inbox other than `after` (received,
+    then id: the one waiting longest, whatever order the list is sorted in); None when none is
+    left."""
+    unreviewed = requests_visible_to(user).filter(status_filter(DetainerRequest.Status.UNREVIEWED))
+    return unreviewed.exclude(pk=after.pk).order_by("delivery__received_at", "pk").first()
+
+
+# What the annual report reads of a request (detainers.counting.annual: its tallies and the
+# duplicates): a change to one of these in a closed year makes the year's figures differ from
+# those reported.
+YEAR_FIGURE_FIELDS = (
+    "form_type",
+    "probable_cause",
+    "disposition",
+    "duplicate_of",
+    "legal_review",
+    "held_beyond_release",
+    "transferred_to_federal_custody",
+    "reimbursement_amount",
+)
+
+
+def closed_year_of(*, delivery: Delivery) -> ClosedYear | None:
+    """The closed annual report of the local year a delivery's requests count in (counting.rule:
+    the year of its receipt), or None while that year is open."""
+    year = timezone.localtime(delivery.received_at).year
+    return ClosedYear.objects.select_related("closed_by").filter(year=year).first()
 
 
 @dataclass(frozen=True)

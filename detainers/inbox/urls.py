@@ -6,6 +6,8 @@ from detainers.inbox.views import documents, items, missed, queue, search
 urlpatterns = [
     path("inbox/", queue.inbox, name="inbox"),
     path("inbox/search/", search.inbox_search, name="inbox-search"),
+    path("inbox/filters/", queue.inbox_filter_save, name="inbox-filter-save"),
+    path("inbox/filters/<int:pk>/delete/", queue.inbox_filter_delete, name="inbox-filter-delete"),
     path("inbox/<int:pk>/", items.inbox_item, name="inbox-item"),
     path("inbox/<int:pk>/triage/", items.inbox_item_triage, name="inbox-item-triage"),
     path(

@@ -29,6 +29,7 @@ OPEN_DATA_URLS = [
 #                                       anonymous clerk other supervisor admin gateway nobody
 PAGES = [
     ("/intake/", [LOGIN, 200, 200, 403, 403, LOGIN, 403]),
+    ("/intake/log/", [LOGIN, 200, 200, 403, 403, LOGIN, 403]),  # each clerk's own faxes
     ("/inbox/", SUPERVISORS_ONLY),
     ("/inbox/search/", SUPERVISORS_ONLY),  # the empty form; searching is a POST (below)
     ("/inbox/{b3}/", SUPERVISORS_ONLY),
@@ -40,6 +41,7 @@ PAGES = [
     ("/documents/{c11_pdf}/", [LOGIN, 404, 200, 200, 403, LOGIN, 403]),
     ("/dashboard/", SUPERVISORS_ONLY),
     ("/dashboard/requests/?year_from=2024&year_to=2024", SUPERVISORS_ONLY),
+    ("/dashboard/requests.csv?year_from=2024&year_to=2024", SUPERVISORS_ONLY),
     ("/dashboard/lines/", SUPERVISORS_ONLY),
     ("/inbox/missed/", SUPERVISORS_ONLY),
     ("/reports/", SUPERVISORS_ONLY),
@@ -48,7 +50,9 @@ PAGES = [
     ("/reports/annual/2024/?format=list-xlsx", SUPERVISORS_ONLY),
     ("/reports/annual/2024/filing.pdf", SUPERVISORS_ONLY),
     ("/reports/annual/2024/filing.pdf?profile=stated_reason", SUPERVISORS_ONLY),
+    ("/reports/annual/2024/requests/?figure=civil.total", SUPERVISORS_ONLY),
     ("/reports/reconcile/", SUPERVISORS_ONLY),
+    ("/reports/reconcile/sample.csv", SUPERVISORS_ONLY),
     ("/records/holds/", SUPERVISORS_ONLY),
     ("/records/purges/", SUPERVISORS_ONLY),
     # The session's time left (the page's warning): any session; 401, not a login page, to others.
@@ -67,6 +71,13 @@ ADMIN_PAGES = [
     ("/admin/accounts/signinevent/", [ADMIN_LOGIN] * 4 + [200] + [ADMIN_LOGIN] * 2),
     ("/admin/detainers/retentionrule/", [ADMIN_LOGIN] * 4 + [200] + [ADMIN_LOGIN] * 2),
     ("/admin/detainers/destructionlog/", [ADMIN_LOGIN] * 4 + [200] + [ADMIN_LOGIN] * 2),
+    ("/admin/", [ADMIN_LOGIN] * 4 + [200] + [ADMIN_LOGIN] * 2),
+    ("/admin/accounts/apitoken/", [ADMIN_LOGIN] * 4 + [200] + [ADMIN_LOGIN] * 2),
+    # Replacing a fax number in one step (tests/precincts/test_replace_number.py).
+    (
+        "/admin/precincts/precinct/{b3_precinct}/replace-number/",
+        [ADMIN_LOGIN] * 4 + [200] + [ADMIN_LOGIN] * 2,
+    ),
 ]
 # The second-factor pages with the second factor on (a code owed by supervisors and admins, who
 # have no app yet): 200, or where each is sent.
@@ -100,6 +111,9 @@ WRITES = [
     ("/inbox/missed/{missed}/asked/", "supervisor"),
     ("/inbox/missed/{missed}/unlink/", "supervisor"),
     ("/inbox/{b3}/resend-unlink/", "supervisor"),
+    # A saved filter: saved and deleted by supervisors, each their own (tests/inbox/test_queue.py).
+    ("/inbox/filters/", "supervisor"),
+    ("/inbox/filters/1/delete/", "supervisor"),
     ("/reports/reconcile/", "supervisor"),
     # Refused before the hold or purge is looked up: no such row is needed here.
     ("/records/holds/place/", "supervisor"),
@@ -133,6 +147,7 @@ def scene(b3, c11, gateway):
         "b3_pdf": b3_docs[0].pk,
         "b3_tiff": b3_docs[1].pk,
         "c11_pdf": c11_fax.documents.get().pk,
+        "b3_precinct": b3.pk,
         "missed": fax_reception_record(
             source=Source.GATEWAY,
             status="failed",
@@ -197,8 +212,8 @@ def test_every_form_is_shut_to_those_who_may_not_use_it(page_as, scene, url, who
 
 
 @pytest.mark.parametrize(("url", "who", "expected"), list(cells(ADMIN_PAGES)))
-def test_every_admin_page_lets_in_exactly_who_the_table_says(page_as, url, who, expected):
-    response = page_as("anonymous" if who == "gateway" else who).get(url)
+def test_every_admin_page_lets_in_exactly_who_the_table_says(page_as, scene, url, who, expected):
+    response = page_as("anonymous" if who == "gateway" else who).get(url.format(**scene))
     if expected == ADMIN_LOGIN:
         assert response.status_code == 302
         assert response["Location"].startswith(f"{ADMIN_LOGIN}?next=")

@@ -13,6 +13,7 @@
 import csv
 import io
 import re
+import shutil
 import struct
 import zlib
 from pathlib import Path
@@ -33,6 +34,7 @@ from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 from detainers.counting.rule import COUNTED, is_counted
 from detainers.intake.routing import delivery_route
 from detainers.intake.services import IncomingFile, delivery_receive
+from detainers.intake.staging import STAGING_FOLDER
 from detainers.mailbox.parsing import UnreadableMessage, message_headers, message_parse
 from detainers.models import Channel, Delivery, DetainerRequest, Disposition, Document, Source
 from detainers.triage.services import request_triage
@@ -119,9 +121,12 @@ def test_is_counted_agrees_with_the_counted_query(b3, requests):
     first = delivery.requests.get()
     made = [
         DetainerRequest.objects.create(
-            delivery=delivery, disposition=disposition, duplicate_of=first if duplicate else None
+            delivery=delivery,
+            sequence=place,
+            disposition=disposition,
+            duplicate_of=first if duplicate else None,
         )
-        for disposition, duplicate in requests
+        for place, (disposition, duplicate) in enumerate(requests, start=2)
     ]
     ids = [request.pk for request in made]
     by_python = {request.pk for request in made if is_counted(request)}
@@ -424,6 +429,9 @@ def test_a_clerk_cannot_log_a_fax_from_before_2000(page_as, b3):
     response = page_as("clerk").post("/intake/", form)
 
     assert "before 2000" in " ".join(response.context["form"].errors["received_at"])
+    # The good scan waits for the corrected form (detainers.intake.staging), not as a document.
+    assert response.context["form"].kept.name == "fax.pdf"
+    shutil.rmtree(Path(settings.MEDIA_ROOT) / STAGING_FOLDER)
     nothing_written()
 
 
@@ -615,7 +623,8 @@ def test_a_nul_character_in_a_page_query_is_not_a_500(page_as, b3, who, url):
 @pytest.mark.django_db
 def test_a_nul_character_in_an_uploaded_file_name_is_not_a_500(api_as, page_as, b3):
     api = api_as("gateway").post("/api/v1/faxes/", fax_report("fax\x00.pdf", pdf_bytes()))
-    page = page_as("clerk").post("/intake/", intake_form(b3, "scan\x00.pdf", pdf_bytes()))
+    # Another scan (two pages): the same content again would be asked about first (same scan).
+    page = page_as("clerk").post("/intake/", intake_form(b3, "scan\x00.pdf", pdf_bytes(2)))
 
     # Django's multipart parser drops non-printable characters from an upload's name, so both
     # files arrive named as if the NUL had never been typed, and both are kept.
