@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from detainers.management.commands import seed_demo
+from tests.conftest import needs
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +22,7 @@ LOGINS = ["clerk", "supervisor", "admin", "fax-gateway"]
 
 def make_run_commands(*arguments: str) -> list[str]:
     """What `make run` would run, without running it (make -n; the venv is there already)."""
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
+    needs("make (apt-get install make)", shutil.which("make") is not None)
     done = subprocess.run(
         ["make", "-n", "-o", ".venv/.installed", "run", *arguments],
         cwd=ROOT,
