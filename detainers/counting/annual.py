@@ -437,9 +437,28 @@ def local_today() -> date:
     return timezone.localtime(timezone.now(), timezone.get_default_timezone()).date()
 
 
+# What the report reads of a request (its tallies and the duplicates): a change to one of these
+# in a closed year makes the year's figures differ from those reported.
+YEAR_FIGURE_FIELDS = (
+    "form_type",
+    "probable_cause",
+    "disposition",
+    "duplicate_of",
+    "legal_review",
+    "held_beyond_release",
+    "transferred_to_federal_custody",
+    "reimbursement_amount",
+)
+
+
+def annual_report_closed(*, year: int) -> ClosedYear | None:
+    """The year's closed report (with who closed it), or None while the year is open."""
+    return ClosedYear.objects.select_related("closed_by").filter(year=year).first()
+
+
 def annual_report(*, year: int) -> AnnualReport:
     """The report for a local year: its figures now and, once the year is closed, as reported."""
-    closed = ClosedYear.objects.select_related("closed_by").filter(year=year).first()
+    closed = annual_report_closed(year=year)
     tallies = _tallies(year)
     lines = _lines(_figures_of(year, tallies), closed)
     closable = closed is None and year < local_today().year

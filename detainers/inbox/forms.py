@@ -13,15 +13,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from config.errors import form_error_add
+from detainers.counting.annual import YEAR_FIGURE_FIELDS, annual_report_closed
 from detainers.inbox.selectors import (
     INBOX_SORT_DEFAULT,
     MISSED_CLOSED,
     MISSED_OPEN,
     NO_PRECINCT,
     TRIAGE_FORM_FIELDS,
-    YEAR_FIGURE_FIELDS,
     TriageReading,
-    closed_year_of,
     triage_prefill,
 )
 from detainers.models import (
@@ -246,7 +245,7 @@ class TriageForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    # Shown only when the request's year is closed (selectors.closed_year_of).
+    # Shown only when the request's year is closed (counting.annual.annual_report_closed).
     closed_year_confirmed = forms.BooleanField(required=False)
 
     @classmethod
@@ -312,9 +311,9 @@ class TriageForm(forms.Form):
 
 
 def _closed_year_ask(form: forms.Form, delivery: Delivery) -> None:
-    """When the delivery's year is closed (selectors.closed_year_of), the form asks to confirm a
+    """When the delivery's year is closed (annual_report_closed: the local year of receipt), the form asks to confirm a
     change to its figures with the box `closed_year_confirmed`; otherwise it has no such box."""
-    form.closed_year = closed_year_of(delivery=delivery)
+    form.closed_year = annual_report_closed(year=timezone.localtime(delivery.received_at).year)
     if form.closed_year is None:
         del form.fields["closed_year_confirmed"]
     else:

@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_datetime
 from detainers.core.years import local_year_bounds
 from detainers.extraction.services import extraction_suggestions
 from detainers.inbox.history import Names, event_sentence, field_label
-from detainers.models import ClosedYear, Delivery, DetainerRequest, Event, MissedFax
+from detainers.models import DetainerRequest, Event, MissedFax
 from detainers.triage.selectors import requests_visible_to
 from precincts.models import Precinct
 
@@ -231,28 +231,6 @@ def request_next_unreviewed(*, user, after: DetainerRequest) -> DetainerRequest 
     left."""
     unreviewed = requests_visible_to(user).filter(status_filter(DetainerRequest.Status.UNREVIEWED))
     return unreviewed.exclude(pk=after.pk).order_by("delivery__received_at", "pk").first()
-
-
-# What the annual report reads of a request (detainers.counting.annual: its tallies and the
-# duplicates): a change to one of these in a closed year makes the year's figures differ from
-# those reported.
-YEAR_FIGURE_FIELDS = (
-    "form_type",
-    "probable_cause",
-    "disposition",
-    "duplicate_of",
-    "legal_review",
-    "held_beyond_release",
-    "transferred_to_federal_custody",
-    "reimbursement_amount",
-)
-
-
-def closed_year_of(*, delivery: Delivery) -> ClosedYear | None:
-    """The closed annual report of the local year a delivery's requests count in (counting.rule:
-    the year of its receipt), or None while that year is open."""
-    year = timezone.localtime(delivery.received_at).year
-    return ClosedYear.objects.select_related("closed_by").filter(year=year).first()
 
 
 @dataclass(frozen=True)
